@@ -1,0 +1,1 @@
+"""The gate client: scanning station, decoder, visit assembly and operator display."""

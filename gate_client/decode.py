@@ -1,0 +1,302 @@
+"""Read QR, Code 128, DataMatrix and PDF417 codes from an image with zxing-cpp, zbar and OpenCV."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import os
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import cv2
+import numpy as np
+import zxingcpp
+
+__all__ = ["ScannedCode", "decode_file", "decode_image", "load_image"]
+
+logger = logging.getLogger(__name__)
+
+# Restricting both decoders to the formats the gate uses cuts time and false positives.
+_ZXING_FORMATS = (
+    zxingcpp.BarcodeFormat.QRCode,
+    zxingcpp.BarcodeFormat.Code128,
+    zxingcpp.BarcodeFormat.DataMatrix,
+    zxingcpp.BarcodeFormat.PDF417,
+)
+# zbar has no DataMatrix reader; its names are mapped to the zxing-cpp ones.
+_ZBAR_NAMES = {"QRCODE": "QRCode", "CODE128": "Code128", "PDF417": "PDF417"}
+
+# Images whose longer side is below this are upscaled once as a fallback: modules of a few
+# pixels are too small for both decoders' binarizers.
+_UPSCALE_BELOW = 800
+# Odd angles for 1D and PDF417 codes; zxing-cpp only tries 90-degree turns itself, and QR and
+# DataMatrix detectors are rotation invariant anyway.
+_ROTATIONS = (30.0, -30.0)
+
+Points = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedCode:
+    """One code read from an image; `position` holds its corners in image pixels."""
+
+    text: str
+    symbology: str
+    position: Points
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    """A preprocessed grayscale image and the affine map from its pixels back to the input's."""
+
+    image: np.ndarray
+    to_input: np.ndarray | None = None
+    zxing: bool = True
+
+
+def decode_image(image: np.ndarray) -> list[ScannedCode]:
+    """Return the codes in a BGR, BGRA or grayscale image, trying cheap readers first."""
+    image = _as_uint8(image)
+    # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
+    codes = _read_zxing(image)
+    if codes:
+        return codes
+    gray = _to_gray(image)
+    codes = _read_zbar(gray)
+    if codes:
+        return codes
+    for variant in _variants(gray):
+        codes = _read_variant(variant)
+        if codes:
+            return codes
+    return _read_opencv(image)
+
+
+def decode_file(path: str | os.PathLike[str]) -> list[ScannedCode]:
+    """Return the codes in an image file (PNG, JPEG, GIF, ...; any path, non-ASCII too)."""
+    return decode_image(load_image(path))
+
+
+def load_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image file as cv2 does, without cv2.imread's trouble with non-ASCII paths."""
+    # np.fromfile + imdecode instead of cv2.imread, which fails on non-ASCII paths on Windows.
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None and Path(path).suffix.lower() == ".gif":
+        # Some OpenCV builds have no GIF codec but read GIFs through FFmpeg.
+        image = _read_first_frame(path)
+    if image is None:
+        raise ValueError(f"cannot decode image file {os.fspath(path)!r}")
+    return image
+
+
+def _read_first_frame(path: str | os.PathLike[str]) -> np.ndarray | None:
+    capture = cv2.VideoCapture(os.fspath(path))
+    try:
+        ok, frame = capture.read()
+    finally:
+        capture.release()
+    return frame if ok else None
+
+
+def _as_uint8(image: np.ndarray) -> np.ndarray:
+    """8-bit grayscale or BGR, whatever cv2 handed over (16-bit, alpha, single channel)."""
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(image).__name__}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, dtype=cv2.CV_8U)
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = _flatten_alpha(image)
+    if image.ndim != 2 and not (image.ndim == 3 and image.shape[2] == 3):
+        raise ValueError(f"expected a grayscale, BGR or BGRA image, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def _flatten_alpha(image: np.ndarray) -> np.ndarray:
+    # Transparent pixels are usually the paper around a code: make them white, not black.
+    alpha = image[:, :, 3:].astype(np.float32) / 255.0
+    bgr = image[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
+    return bgr.round().astype(np.uint8)
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _variants(gray: np.ndarray) -> Iterator[_Variant]:
+    """Preprocessed copies to try when the plain image gave nothing, cheapest first."""
+    # Blur first: textured or halftoned codes (photos printed into the modules) and sensor noise
+    # break the binarizers, and it is as cheap as a copy.
+    yield _Variant(cv2.GaussianBlur(gray, (5, 5), 0))
+    # Local contrast for dim, backlit or glare-washed labels.
+    yield _Variant(cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray))
+    # zxing-cpp already tries the inverted image itself; zbar does not.
+    yield _Variant(cv2.bitwise_not(gray), zxing=False)
+    if max(gray.shape) < _UPSCALE_BELOW:
+        yield _Variant(
+            cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC),
+            np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]),
+        )
+    for angle in _ROTATIONS:
+        yield _rotated(gray, angle)
+
+
+def _rotated(gray: np.ndarray, angle: float) -> _Variant:
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2.0, height / 2.0), angle, 1.0)
+    # Grow the canvas so that no corner of the code is cut off.
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_width = int(round(height * sin + width * cos))
+    new_height = int(round(height * cos + width * sin))
+    matrix[0, 2] += (new_width - width) / 2.0
+    matrix[1, 2] += (new_height - height) / 2.0
+    rotated = cv2.warpAffine(
+        gray,
+        matrix,
+        (new_width, new_height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=255,
+    )
+    return _Variant(rotated, cv2.invertAffineTransform(matrix))
+
+
+def _read_variant(variant: _Variant) -> list[ScannedCode]:
+    first = _read_zxing(variant.image, variant.to_input) if variant.zxing else []
+    return _merge(first, _read_zbar(variant.image, variant.to_input))
+
+
+def _merge(preferred: list[ScannedCode], others: list[ScannedCode]) -> list[ScannedCode]:
+    """Union on (text, symbology); where both read the same symbol, the preferred text wins."""
+    merged = list(preferred)
+    seen = {(code.text, code.symbology) for code in preferred}
+    for code in others:
+        if (code.text, code.symbology) in seen:
+            continue
+        # The same symbol read with other text is a misread (zbar guesses Shift-JIS badly).
+        if any(_same_symbol(code, kept) for kept in preferred):
+            continue
+        seen.add((code.text, code.symbology))
+        merged.append(code)
+    return merged
+
+
+def _same_symbol(a: ScannedCode, b: ScannedCode) -> bool:
+    if a.symbology != b.symbology or not a.position or not b.position:
+        return False
+    return _centre_inside(a.position, b.position) or _centre_inside(b.position, a.position)
+
+
+def _centre_inside(points: Points, polygon: Points) -> bool:
+    centre = np.mean(np.asarray(points, dtype=np.float32), axis=0)
+    contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
+    if len(contour) < 3:
+        return False
+    return cv2.pointPolygonTest(contour, (float(centre[0]), float(centre[1])), False) >= 0
+
+
+def _read_zxing(image: np.ndarray, to_input: np.ndarray | None = None) -> list[ScannedCode]:
+    # Plain text mode: HRI mode would replace control characters by "<GS>"-style names.
+    results = zxingcpp.read_barcodes(
+        image, formats=_ZXING_FORMATS, text_mode=zxingcpp.TextMode.Plain
+    )
+    codes = []
+    for result in results:
+        if not result.valid or not result.text:
+            continue
+        position = result.position
+        corners = (
+            position.top_left,
+            position.top_right,
+            position.bottom_right,
+            position.bottom_left,
+        )
+        points = _map_points(((p.x, p.y) for p in corners), to_input)
+        codes.append(ScannedCode(result.text, result.format.name, points, "zxing"))
+    return _unique(codes)
+
+
+def _read_zbar(gray: np.ndarray, to_input: np.ndarray | None = None) -> list[ScannedCode]:
+    pyzbar = _load_pyzbar()
+    if pyzbar is None:
+        return []
+    symbols = [pyzbar.ZBarSymbol.QRCODE, pyzbar.ZBarSymbol.CODE128, pyzbar.ZBarSymbol.PDF417]
+    codes = []
+    for result in pyzbar.decode(gray, symbols=symbols):
+        symbology = _ZBAR_NAMES.get(result.type, result.type)
+        text = _bytes_to_text(result.data, symbology)
+        if text:
+            points = _map_points(((p.x, p.y) for p in result.polygon), to_input)
+            codes.append(ScannedCode(text, symbology, points, "zbar"))
+    return _unique(codes)
+
+
+@functools.cache
+def _load_pyzbar() -> ModuleType | None:
+    """pyzbar, or None (warned about once) when it or the system libzbar is missing."""
+    try:
+        # import_module, not "from pyzbar import pyzbar", so that a failed import is retried
+        # from scratch rather than served from the package attribute.
+        return importlib.import_module("pyzbar.pyzbar")
+    except (ImportError, OSError) as exc:
+        logger.warning("zbar is not available (%s); reading codes with zxing-cpp and OpenCV", exc)
+        return None
+
+
+def _bytes_to_text(data: bytes, symbology: str) -> str:
+    # zbar already transcodes QR payloads to UTF-8; other symbologies come as raw bytes.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if symbology == "QRCode":
+        # QR's Kanji mode and most non-UTF-8 QR payloads in the wild are Shift-JIS.
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError:
+            pass
+    # The default character set of Code 128, PDF417 and QR byte mode; it maps every byte.
+    return data.decode("latin-1")
+
+
+def _read_opencv(image: np.ndarray) -> list[ScannedCode]:
+    """Last resort: OpenCV's QR reader, which rarely reads what the other two could not."""
+    detector = cv2.QRCodeDetector()
+    try:
+        found, payloads, corners, _ = detector.detectAndDecodeBytesMulti(image)
+    except cv2.error:
+        # OpenCV raises on QR modes it does not implement (Kanji, some ECIs).
+        return []
+    if not found or corners is None:
+        return []
+    codes = []
+    for payload, quad in zip(payloads, corners, strict=False):
+        if payload:
+            text = _bytes_to_text(bytes(payload), "QRCode")
+            points = _map_points(((x, y) for x, y in quad), None)
+            codes.append(ScannedCode(text, "QRCode", points, "opencv"))
+    return _unique(codes)
+
+
+def _map_points(points: Iterable[tuple[float, float]], to_input: np.ndarray | None) -> Points:
+    array = np.asarray(list(points), dtype=np.float64).reshape(-1, 2)
+    if to_input is not None and len(array):
+        array = array @ to_input[:, :2].T + to_input[:, 2]
+    return tuple((int(round(x)), int(round(y))) for x, y in array)
+
+
+def _unique(codes: list[ScannedCode]) -> list[ScannedCode]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for code in codes:
+        if (code.text, code.symbology) not in seen:
+            seen.add((code.text, code.symbology))
+            unique.append(code)
+    return unique
