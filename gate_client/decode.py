@@ -33,9 +33,10 @@ _ZBAR_NAMES = {"QRCODE": "QRCode", "CODE128": "Code128", "PDF417": "PDF417"}
 # Images whose longer side is below this are upscaled once as a fallback: modules of a few
 # pixels are too small for both decoders' binarizers.
 _UPSCALE_BELOW = 800
-# Odd angles for 1D and PDF417 codes; zxing-cpp only tries 90-degree turns itself, and QR and
-# DataMatrix detectors are rotation invariant anyway.
-_ROTATIONS = (30.0, -30.0)
+# Orientation estimate: done on at most this many pixels per side, and skipped when the image is
+# already within this many degrees of level (both decoders handle that, and 90-degree turns).
+_ANGLE_SIZE = 640
+_LEVEL_TOLERANCE = 4.0
 
 Points = tuple[tuple[int, int], ...]
 
@@ -56,7 +57,6 @@ class _Variant:
 
     image: np.ndarray
     to_input: np.ndarray | None = None
-    zxing: bool = True
 
 
 def decode_image(image: np.ndarray) -> list[ScannedCode]:
@@ -135,18 +135,43 @@ def _variants(gray: np.ndarray) -> Iterator[_Variant]:
     # Blur first: textured or halftoned codes (photos printed into the modules) and sensor noise
     # break the binarizers, and it is as cheap as a copy.
     yield _Variant(cv2.GaussianBlur(gray, (5, 5), 0))
-    # Local contrast for dim, backlit or glare-washed labels.
+    # Global, then local contrast for dim, backlit or glare-washed labels.
+    yield _Variant(cv2.equalizeHist(gray))
     yield _Variant(cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray))
-    # zxing-cpp already tries the inverted image itself; zbar does not.
-    yield _Variant(cv2.bitwise_not(gray), zxing=False)
+    # Light-on-dark: zbar never tries it and zxing-cpp only for 2D codes.
+    yield _Variant(cv2.bitwise_not(gray))
     if max(gray.shape) < _UPSCALE_BELOW:
         yield _Variant(
             cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC),
             np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]),
         )
-    for angle in _ROTATIONS:
+    # Bar codes read only within a few degrees of level (PDF417 about 5, Code 128 about 15):
+    # turn the image so that its strongest edge direction becomes vertical.
+    angle = _dominant_angle(gray)
+    if angle is not None:
         yield _rotated(gray, angle)
 
+
+def _dominant_angle(gray: np.ndarray) -> float | None:
+    """Angle (degrees) of the strongest gradient direction, None when already near 0 or 90."""
+    scale = min(1.0, _ANGLE_SIZE / max(gray.shape))
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude, angle = cv2.cartToPolar(gx, gy, angleInDegrees=True)
+    strong = magnitude > np.percentile(magnitude, 90)
+    if not strong.any():
+        return None
+    # Bars give one orientation and its opposite; fold to 0..180 and smooth circularly.
+    bins = np.bincount(
+        (angle[strong] % 180.0).astype(np.int64) % 180, weights=magnitude[strong], minlength=180
+    )
+    kernel = np.ones(5) / 5.0
+    smooth = np.convolve(np.concatenate([bins[-2:], bins, bins[:2]]), kernel, mode="valid")
+    peak = float(np.argmax(smooth)) + 0.5
+    off_axis = min(peak % 90.0, 90.0 - peak % 90.0)
+    return None if off_axis < _LEVEL_TOLERANCE else peak
 
 def _rotated(gray: np.ndarray, angle: float) -> _Variant:
     height, width = gray.shape
@@ -162,14 +187,15 @@ def _rotated(gray: np.ndarray, angle: float) -> _Variant:
         matrix,
         (new_width, new_height),
         flags=cv2.INTER_LINEAR,
+        # A flat border: replicated edge pixels would draw stripes that look like bars.
         borderMode=cv2.BORDER_CONSTANT,
-        borderValue=255,
+        borderValue=float(gray.mean()),
     )
     return _Variant(rotated, cv2.invertAffineTransform(matrix))
 
 
 def _read_variant(variant: _Variant) -> list[ScannedCode]:
-    first = _read_zxing(variant.image, variant.to_input) if variant.zxing else []
+    first = _read_zxing(variant.image, variant.to_input)
     return _merge(first, _read_zbar(variant.image, variant.to_input))
 
 

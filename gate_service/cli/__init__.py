@@ -30,6 +30,7 @@ def _register() -> None:
     from .config import check_config
     from .database import db_group
     from .database import init_db
+    from .demo import seed_demo
     from .expiring import expiring_command
     from .records import export_command
     from .records import import_command
@@ -37,7 +38,7 @@ def _register() -> None:
     from .tokens import create_token
 
     for command in (check_config, db_group, init_db, expiring_command, export_command,
-                    import_command, serve, create_token):
+                    import_command, serve, create_token, seed_demo):
         main.add_command(command)
 
 

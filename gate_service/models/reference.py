@@ -39,7 +39,8 @@ class AdrEntry(Base):
     hazard_number: Mapped[str | None] = mapped_column(String(8))
     compatibility_group: Mapped[str | None] = mapped_column(String(2))
     status_code: Mapped[int] = mapped_column(Integer)
-    remark: Mapped[str | None] = mapped_column(String(512))
+    # BAM remarks run to 570 characters (UN 3316).
+    remark: Mapped[str | None] = mapped_column(String(1024))
 
     def __repr__(self) -> str:
         return f"<AdrEntry UN{self.un_number}/{self.variant} {self.adr_class} PG{self.packing_group}>"

@@ -66,18 +66,19 @@ def _validate_rows(session: Session, res: Resource, table: Table, report: Import
     good: list[tuple[int, dict[str, Any]]] = []
     for line, raw in table.rows:
         payload = {k: v for k, v in raw.items() if v != ""}
+        problems: dict[str, Any] = {}
+        key = _raw_key(schema, res, payload)
+        if key is not None and key in seen:
+            problems["/".join(res.key)] = [f"与第 {seen[key]} 行重复 / same key as row {seen[key]}"]
+        elif key is not None:
+            seen[key] = line
         try:
             data: dict[str, Any] = schema.load(payload)
         except ValidationError as err:
-            report.errors.append({"row": line, "errors": err.messages})
+            report.errors.append({"row": line, "errors": {**problems, **_as_dict(err.messages)}})
         else:
-            problems = service.unknown_un_errors(session, data) if service.has_un_numbers(data) \
-                else {}
-            key = tuple(data.get(res.column(k)) for k in res.key)
-            if key in seen:
-                problems["/".join(res.key)] = [
-                    f"与第 {seen[key]} 行重复 / same key as row {seen[key]}"]
-            seen.setdefault(key, line)
+            if service.has_un_numbers(data):
+                problems.update(service.unknown_un_errors(session, data))
             if problems:
                 report.errors.append({"row": line, "errors": problems})
             else:
@@ -90,6 +91,18 @@ def _validate_rows(session: Session, res: Resource, table: Table, report: Import
         if progress:
             progress(1)
     return good
+
+
+def _raw_key(schema: Any, res: Resource, payload: dict[str, str]) -> tuple[Any, ...] | None:
+    """The normalised natural key of a raw row, or None when a key field is itself invalid."""
+    try:
+        return tuple(schema.fields[k].deserialize(payload.get(k)) for k in res.key)
+    except ValidationError:
+        return None
+
+
+def _as_dict(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
 def _existing(session: Session, res: Resource, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
