@@ -65,7 +65,7 @@ def decode_image(image: np.ndarray) -> list[ScannedCode]:
     # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
     codes = _read_zxing(image)
     if codes:
-        return codes
+        return _recheck_tilted_pdf417(codes, image)
     gray = _to_gray(image)
     codes = _read_zbar(gray)
     if codes:
@@ -169,9 +169,10 @@ def _dominant_angle(gray: np.ndarray) -> float | None:
     )
     kernel = np.ones(5) / 5.0
     smooth = np.convolve(np.concatenate([bins[-2:], bins, bins[:2]]), kernel, mode="valid")
-    peak = float(np.argmax(smooth)) + 0.5
-    off_axis = min(peak % 90.0, 90.0 - peak % 90.0)
-    return None if off_axis < _LEVEL_TOLERANCE else peak
+    # Decoders handle 90-degree turns themselves: the smallest turn to level is enough.
+    turn = (float(np.argmax(smooth)) + 0.5) % 90.0
+    turn = turn - 90.0 if turn > 45.0 else turn
+    return None if abs(turn) < _LEVEL_TOLERANCE else turn
 
 def _rotated(gray: np.ndarray, angle: float) -> _Variant:
     height, width = gray.shape
@@ -192,6 +193,40 @@ def _rotated(gray: np.ndarray, angle: float) -> _Variant:
         borderValue=float(gray.mean()),
     )
     return _Variant(rotated, cv2.invertAffineTransform(matrix))
+
+
+def _recheck_tilted_pdf417(codes: list[ScannedCode], image: np.ndarray) -> list[ScannedCode]:
+    """Re-read tilted PDF417 symbols levelled, and trust that reading over the first one.
+
+    zxing-cpp reads PDF417 tilted by more than about 5 degrees into wrong text with no error
+    reported (its scan lines cross rows); a levelled view reads it right.
+    """
+    if not any(code.symbology == "PDF417" for code in codes):
+        return codes
+    gray = _to_gray(image)
+    checked = []
+    for code in codes:
+        levelled = _read_levelled_pdf417(gray, code) if code.symbology == "PDF417" else []
+        checked.extend(levelled or [code])
+    return _unique(checked)
+
+
+def _read_levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
+    corners = np.asarray(code.position, dtype=np.int64).reshape(-1, 2)
+    x, y, width, height = cv2.boundingRect(corners)
+    # The reported corners of a tilted PDF417 are loose: take a generous margin.
+    margin = max(width, height) // 4
+    x0, y0 = max(x - margin, 0), max(y - margin, 0)
+    x1 = min(x + width + margin, gray.shape[1])
+    y1 = min(y + height + margin, gray.shape[0])
+    crop = gray[y0:y1, x0:x1]
+    angle = _dominant_angle(crop) if crop.size else None
+    if angle is None:
+        return []
+    variant = _rotated(crop, angle)
+    to_input = variant.to_input.copy()
+    to_input[:, 2] += (x0, y0)
+    return [c for c in _read_zxing(variant.image, to_input) if c.symbology == "PDF417"]
 
 
 def _read_variant(variant: _Variant) -> list[ScannedCode]:

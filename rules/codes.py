@@ -60,7 +60,8 @@ def normalise_identifier(kind: str, value: str) -> str:
         text = key
     if not _PLAIN_ID.fullmatch(text):
         raise IdentifierError(
-            f"标识符无效（{text[:40]}）", f"identifier is empty, too long or has spaces ({text[:40]})"
+            f"标识符无效（{text[:40]}）",
+            f"identifier is empty, too long or has spaces ({text[:40]})",
         )
     return text
 

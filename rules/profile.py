@@ -35,8 +35,17 @@ ALWAYS_REFUSE = frozenset({"C25"})
 
 _TOP_KEYS = frozenset(
     {
-        "id", "title", "timezone", "warning_horizon_days", "quantity_tolerance", "require_load",
-        "checks", "messages", "citations", "checklist", "code_formats",
+        "id",
+        "title",
+        "timezone",
+        "warning_horizon_days",
+        "quantity_tolerance",
+        "require_load",
+        "checks",
+        "messages",
+        "citations",
+        "checklist",
+        "code_formats",
     }
 )
 _REQUIRED_TOP = ("id", "title", "checks", "messages", "citations")
@@ -176,7 +185,9 @@ class _Validator:
             raise self.fail(path, f"must be a non-empty string, got {value!r}")
         return value
 
-    def keys(self, path: str, value: Mapping[str, Any], allowed: set[str], required: set[str]) -> None:
+    def keys(
+        self, path: str, value: Mapping[str, Any], allowed: set[str], required: set[str]
+    ) -> None:
         unknown = sorted(set(value) - allowed)
         if unknown:
             raise self.fail(path, f"unknown key(s) {', '.join(unknown)}")
@@ -203,22 +214,35 @@ class _Validator:
             "str": lambda v: isinstance(v, str),
             "choice": lambda v: v in spec.choices,
             "str_list": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-            "pair_list": lambda v: isinstance(v, list)
-            and all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(i, str) for i in p)
-                for p in v
+            "pair_list": lambda v: (
+                isinstance(v, list)
+                and all(
+                    isinstance(p, list) and len(p) == 2 and all(isinstance(i, str) for i in p)
+                    for p in v
+                )
             ),
-            "str_map": lambda v: isinstance(v, dict)
-            and all(isinstance(k, str) and isinstance(i, str) for k, i in v.items()),
-            "str_list_map": lambda v: isinstance(v, dict)
-            and all(
-                isinstance(k, str) and isinstance(i, list) and all(isinstance(s, str) for s in i)
-                for k, i in v.items()
+            "str_map": lambda v: (
+                isinstance(v, dict)
+                and all(isinstance(k, str) and isinstance(i, str) for k, i in v.items())
+            ),
+            "str_list_map": lambda v: (
+                isinstance(v, dict)
+                and all(
+                    isinstance(k, str)
+                    and isinstance(i, list)
+                    and all(isinstance(s, str) for s in i)
+                    for k, i in v.items()
+                )
             ),
         }[spec.kind](value)
         if not ok:
             wanted = f"one of {', '.join(spec.choices)}" if spec.kind == "choice" else spec.kind
             raise self.fail(path, f"must be {wanted} (strings quoted), got {value!r}")
+        if spec.kind in {"str_map", "str_list_map"} and spec.choices:
+            bad = sorted(set(value) - set(spec.choices))
+            if bad:
+                allowed = ", ".join(spec.choices)
+                raise self.fail(path, f"unknown key(s) {', '.join(bad)}; allowed: {allowed}")
         return _freeze(value)
 
 
@@ -246,7 +270,9 @@ def _checks(v: _Validator, raw: Any) -> dict[str, CheckSetting]:
         if severity not in SEVERITIES:
             raise v.fail(f"{path}.severity", f"must be refuse, warn or off, got {severity!r}")
         if check_id in ALWAYS_REFUSE and severity != "refuse":
-            raise v.fail(f"{path}.severity", "must be refuse (fail-closed checks cannot be weakened)")
+            raise v.fail(
+                f"{path}.severity", "must be refuse (fail-closed checks cannot be weakened)"
+            )
         spec = specs.get(check_id)
         if spec is None and severity != "off":
             raise v.fail(path, "is not implemented by this version; only 'off' is allowed")
@@ -255,13 +281,15 @@ def _checks(v: _Validator, raw: Any) -> dict[str, CheckSetting]:
         unknown = sorted(set(given) - set(allowed))
         if unknown:
             raise v.fail(f"{path}.params", f"unknown parameter(s) {', '.join(unknown)}")
-        merged = {name: p.default for name, p in allowed.items()}
+        merged = {name: _freeze(p.default) for name, p in allowed.items()}
         for name, value in given.items():
             merged[name] = v.param(f"{path}.params.{name}", allowed[name], value)
         settings[check_id] = CheckSetting(severity, MappingProxyType(merged))
     absent = [spec.id for spec in CHECKS if spec.id not in settings]
     if absent:
-        raise v.fail("checks", f"every implemented check must be listed; missing {', '.join(absent)}")
+        raise v.fail(
+            "checks", f"every implemented check must be listed; missing {', '.join(absent)}"
+        )
     return settings
 
 
@@ -274,7 +302,9 @@ def _messages(v: _Validator, raw: Any, checks: Mapping[str, CheckSetting]) -> di
             raise v.fail(path, "unknown reason code")
         body = v.mapping(path, entry)
         v.keys(path, body, {"zh", "en"}, {"zh", "en"})
-        messages[code] = Message(v.template(f"{path}.zh", body["zh"]), v.template(f"{path}.en", body["en"]))
+        messages[code] = Message(
+            v.template(f"{path}.zh", body["zh"]), v.template(f"{path}.en", body["en"])
+        )
     needed = {UNAVAILABLE}
     for spec in CHECKS:
         if checks[spec.id].severity != "off":
@@ -318,7 +348,11 @@ def _checklist(
         owner = CHECKLIST_CODES[code]
         if checks[owner].severity == "off":
             raise v.fail(f"{path}.code", f"{code} belongs to {owner}, which is off")
-        items.append(ChecklistItem(item, v.text(f"{path}.zh", body["zh"]), v.text(f"{path}.en", body["en"]), code))
+        items.append(
+            ChecklistItem(
+                item, v.text(f"{path}.zh", body["zh"]), v.text(f"{path}.en", body["en"]), code
+            )
+        )
     return tuple(items)
 
 
@@ -365,7 +399,9 @@ def _version(data: Mapping[str, Any], v: _Validator) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def parse_profile(raw: Any, *, origin: str = "<profile>", expected_id: str | None = None) -> Profile:
+def parse_profile(
+    raw: Any, *, origin: str = "<profile>", expected_id: str | None = None
+) -> Profile:
     """Validate parsed profile content strictly and build a `Profile`.
 
     :raises ProfileError: naming the first problem (unknown key, unknown check, bad severity,
@@ -469,7 +505,7 @@ def show_profile(profile: Profile) -> str:
         "",
         "checks:",
     ]
-    titles = {spec.id: spec.title for spec in CHECKS}
+    titles = {spec.id: f"{spec.title} / {spec.title_en}" for spec in CHECKS}
     for check_id in ALL_CHECK_IDS:
         setting = profile.checks.get(check_id)
         severity = setting.severity if setting else "off"
@@ -482,7 +518,9 @@ def show_profile(profile: Profile) -> str:
             if citation:
                 lines.append(f"               cites: {citation}")
     lines += ["", "checklist (must be ticked):"]
-    lines += [f"  {i.item:<22} {i.zh} / {i.en} → {i.code}" for i in profile.checklist] or ["  (none)"]
+    lines += [f"  {i.item:<22} {i.zh} / {i.en} → {i.code}" for i in profile.checklist] or [
+        "  (none)"
+    ]
     lines += ["", "code formats (besides LG1:<KIND>:<ID>):"]
     lines += [f"  {f.name:<22} {f.kind}  {f.pattern.pattern}" for f in profile.code_formats] or [
         "  (none)"

@@ -10,9 +10,11 @@ def register_blueprints(app: Flask) -> None:
     from . import expiring
     from . import health
     from . import openapi
+    from . import products
     from . import records
 
     app.register_blueprint(health.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(expiring.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(products.bp)

@@ -62,7 +62,7 @@ def _json_body() -> Any:
 def list_(res: Resource) -> dict[str, Any]:
     """List active records with filters and pagination (an enterprise sees its own)."""
     page, per_page = page_args()
-    filters = typed_filters(res.schema(), res.filters)
+    filters = typed_filters(res.instance, res.filters)
     include_inactive = request.args.get("include_inactive") in ("1", "true")
     rows, total = service.list_records(db.get_session(), res, filters, page=page, per_page=per_page,
                                        caller=current_caller(), include_inactive=include_inactive)

@@ -32,13 +32,14 @@ def _register() -> None:
     from .database import init_db
     from .demo import seed_demo
     from .expiring import expiring_command
+    from .products import products_group
     from .records import export_command
     from .records import import_command
     from .serve import serve
     from .tokens import create_token
 
     for command in (check_config, db_group, init_db, expiring_command, export_command,
-                    import_command, serve, create_token, seed_demo):
+                    import_command, serve, create_token, seed_demo, products_group):
         main.add_command(command)
 
 

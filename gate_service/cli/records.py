@@ -49,12 +49,18 @@ def import_command(resource: str, path: Path, partial: bool, dry_run: bool,
         raise click.ClickException(f"{err.message}: {json.dumps(err.errors, ensure_ascii=False)}")
     with new_session() as session, tqdm(total=len(table.rows), unit="row", file=sys.stderr,
                                         desc=f"checking {resource}") as bar:
+
+        def progress(phase: str, rows: int) -> None:
+            if phase == "write" and not bar.desc.startswith("writing"):
+                bar.reset()
+                bar.set_description(f"writing {resource}")
+            bar.update(rows)
+
         try:
             with writing(session):
                 report = import_table(session, res, table, _caller(enterprise),
                                       all_or_nothing=not partial, dry_run=dry_run,
-                                      progress=bar.update)
-                bar.set_description(f"writing {resource}")
+                                      progress=progress)
         except ImportRejected as err:
             bar.close()
             for row in err.report.errors:

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +88,12 @@ class ProductDataError(ValueError):
 
 @dataclass(frozen=True)
 class LoadStats:
-    """What a load found and wrote; inserted/updated/unchanged/deleted count rows of all three
-    reference tables (ADR entries, catalogue entries and the CAS index)."""
+    """What a load found and wrote.
+
+    ``inserted``, ``updated``, ``unchanged`` and ``deleted`` count rows of all three reference
+    tables (ADR entries, catalogue entries and the CAS index); a re-load of the same files gives
+    inserted == updated == deleted == 0.
+    """
 
     adr_rows: int
     catalogue_rows: int
@@ -121,7 +124,6 @@ class _Parsed:
     precursors: list[dict[str, Any]]
     precursors_matched: int = 0
     high_risk: int = 0
-    problems: list[str] = field(default_factory=list)
 
 
 def load_products(
@@ -166,11 +168,11 @@ def _parse(data_dir: Path, step: Progress) -> _Parsed:
         catalogue=read_catalogue(data_dir / CATALOGUE_FILE),
         precursors=read_precursors(data_dir / PRECURSOR_FILE),
     )
-    step("ADR Table A read")
+    step("files read")
     parsed.precursors_matched = flag_precursors(parsed.catalogue, parsed.precursors)
     parsed.high_risk = flag_high_risk(parsed.catalogue)
     _check_invariants(parsed)
-    step("catalogue read and checked")
+    step("files checked")
     return parsed
 
 
@@ -414,7 +416,7 @@ def _sync_rows(
 
 
 def _sync_cas_index(session: Session, wanted: set[tuple[str, int]], counts: _Counts) -> None:
-    table = CasIndex.__table__
+    table = CasIndex.metadata.tables[CasIndex.__tablename__]
     have = {(r.cas, r.serial) for r in session.execute(select(table.c.cas, table.c.serial))}
     stale = [{"b_cas": c, "b_serial": s} for c, s in sorted(have - wanted)]
     new = [{"cas": c, "serial": s} for c, s in sorted(wanted - have)]

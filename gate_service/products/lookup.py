@@ -133,7 +133,8 @@ def site_product(
         return products[0] if products else None
     exact = [p for p in products if normalise_packing_group(p.packing_group) == group]
     open_group = [p for p in products if p.packing_group is None]
-    return (exact or open_group or [None])[0]
+    candidates = exact or open_group
+    return candidates[0] if candidates else None
 
 
 def product_facts(

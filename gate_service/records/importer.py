@@ -22,7 +22,8 @@ from ..schemas.fields import StringList
 from .tabular import Table
 
 CHUNK = 500
-Progress = Callable[[int], None]
+# Called with the phase ("check" or "write") and how many rows it just finished.
+Progress = Callable[[str, int], None]
 
 
 class ImportRejected(InvalidInput):
@@ -61,7 +62,7 @@ class ImportReport:
 
 def _validate_rows(session: Session, res: Resource, table: Table, report: ImportReport,
                    progress: Progress | None) -> list[tuple[int, dict[str, Any]]]:
-    schema = res.schema()
+    schema = res.instance
     seen: dict[tuple[Any, ...], int] = {}
     good: list[tuple[int, dict[str, Any]]] = []
     for line, raw in table.rows:
@@ -89,7 +90,7 @@ def _validate_rows(session: Session, res: Resource, table: Table, report: Import
                         data[attr] = blank_value(schema.fields[name])
                 good.append((line, data))
         if progress:
-            progress(1)
+            progress("check", 1)
     return good
 
 
@@ -132,36 +133,55 @@ def import_table(session: Session, res: Resource, table: Table, caller: Caller, 
     if report.errors and all_or_nothing:
         raise ImportRejected(report)
     existing = _existing(session, res, [tuple(d.get(res.column(k)) for k in res.key) for _, d in good])
+    created: list[Any] = []
+    updated: list[tuple[Any, dict[str, Any]]] = []
     for line, data in good:
-        key = tuple(data.get(res.column(k)) for k in res.key)
-        record = existing.get(key)
+        record = existing.get(tuple(data.get(res.column(k)) for k in res.key))
         try:
             if record is None:
                 owner = service.owner_for(session, res, data, caller)
                 data.pop("owner", None)
-                record = res.model(**data, owner=owner)
-                if not dry_run:
-                    session.add(record)
-                    session.flush()
-                    service.record_change(session, res, record, "import", caller, None)
-                report.created += 1
+                created.append(res.model(**data, owner=owner))
                 continue
             service.check_can_change(record, caller)
         except (Forbidden, InvalidInput) as err:
             report.errors.append({"row": line, "errors": err.errors or {"owner": [err.message]}})
             continue
         data.pop("owner", None)
-        before = service.snapshot(res, record)
         changes = {k: v for k, v in data.items() if getattr(record, k) != v}
-        if not changes:
-            report.unchanged += 1
-        elif dry_run:
-            report.updated += 1
+        if changes:
+            updated.append((record, changes))
         else:
-            service.apply_changes(record, changes)
-            session.flush()
-            service.record_change(session, res, record, "import", caller, before)
-            report.updated += 1
+            report.unchanged += 1
+    report.created, report.updated = len(created), len(updated)
     if report.errors and all_or_nothing:
         raise ImportRejected(report)
+    if not dry_run:
+        _write(session, res, caller, created, updated, progress)
     return report
+
+
+def _write(session: Session, res: Resource, caller: Caller, created: list[Any],
+           updated: list[tuple[Any, dict[str, Any]]], progress: Progress | None) -> None:
+    """Insert and update in chunks (one flush per chunk), each change with its history row."""
+    for start in range(0, len(created), CHUNK):
+        chunk = created[start:start + CHUNK]
+        session.add_all(chunk)
+        session.flush()
+        for record in chunk:
+            service.record_change(session, res, record, "import", caller, None)
+        if progress:
+            progress("write", len(chunk))
+    for start in range(0, len(updated), CHUNK):
+        chunk = updated[start:start + CHUNK]
+        befores = [service.snapshot(res, record) for record, _ in chunk]
+        for record, changes in chunk:
+            service.apply_changes(record, changes)
+        session.flush()
+        for (record, _), before in zip(chunk, befores, strict=True):
+            service.record_change(session, res, record, "import", caller, before)
+        if progress:
+            progress("write", len(chunk))
+    session.flush()
+
+

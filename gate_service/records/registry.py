@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -29,6 +30,11 @@ class Resource:
     # Fields of the API that map to another column (waybill "status" is its waybill_status).
     columns: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def instance(self) -> Schema:
+        """A shared instance of the schema (building one per row costs more than the row)."""
+        return _schema_instance(self.schema)
+
     def key_of(self, data: dict[str, Any]) -> tuple[Any, ...]:
         """The natural key of loaded data or of a record."""
         return tuple(data.get(k) for k in self.key)
@@ -40,6 +46,11 @@ class Resource:
     def column(self, api_field: str) -> str:
         """The model attribute behind an API field."""
         return self.columns.get(api_field, api_field)
+
+
+@functools.cache
+def _schema_instance(cls: type[Schema]) -> Schema:
+    return cls()
 
 
 def _get(name: str) -> Callable[[dict[str, Any]], str | None]:

@@ -27,13 +27,13 @@ WRITE_ROLES = ("admin", "enterprise")
 
 def snapshot(res: Resource, record: Any) -> dict[str, Any]:
     """The record as the API shows it, JSON-ready (used for history and responses)."""
-    data: dict[str, Any] = res.schema().dump(record)
+    data: dict[str, Any] = res.instance.dump(record)
     return data
 
 
 def loadable(res: Resource, record: Any) -> dict[str, Any]:
     """The record's loadable fields in API form, for merging with a partial update."""
-    schema = res.schema()
+    schema = res.instance
     dumped = schema.dump(record)
     return {k: v for k, v in dumped.items()
             if k in schema.fields and not schema.fields[k].dump_only and v is not None}
@@ -44,7 +44,7 @@ def parse_key(res: Resource, key_text: str) -> dict[str, Any]:
     parts = key_text.split("/", len(res.key) - 1)
     if len(parts) != len(res.key):
         raise NotFound(f"键应为 {'/'.join(res.key)} / key must be {'/'.join(res.key)}")
-    schema = res.schema()
+    schema = res.instance
     values: dict[str, Any] = {}
     for name, raw in zip(res.key, parts, strict=True):
         field = schema.fields[name]
@@ -163,7 +163,7 @@ def validate(session: Session, res: Resource, payload: Any, *, partial: bool = F
     if not isinstance(payload, dict):
         raise InvalidInput("请求体应为 JSON 对象 / body must be a JSON object")
     try:
-        data: dict[str, Any] = res.schema().load(payload, partial=partial)
+        data: dict[str, Any] = res.instance.load(payload, partial=partial)
     except ValidationError as err:
         raise InvalidInput("输入有误 / invalid input", err.messages) from err
     problems = unknown_un_errors(session, data) if has_un_numbers(data) else {}

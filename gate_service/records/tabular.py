@@ -28,7 +28,7 @@ class Column:
 
 def columns(res: Resource) -> list[Column]:
     """The loadable columns of a resource, in schema order."""
-    schema = res.schema()
+    schema = res.instance
     return [
         Column(name, f.metadata.get("zh", name))
         for name, f in schema.fields.items()

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from typing import TYPE_CHECKING
 from typing import Any
 
 from rules.dates import days_left
@@ -20,6 +21,9 @@ from rules.model import PlannedLoad
 from rules.model import ProductFacts
 from rules.model import Severity
 from rules.model import Violation
+
+if TYPE_CHECKING:
+    from rules.profile import Profile
 
 CheckFn = Callable[[CheckContext], list[Violation]]
 
@@ -37,7 +41,7 @@ def _no_params() -> Mapping[str, ParamSpec]:
 
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
-    """One tunable of a check: its kind, default and (for `choice`) allowed values."""
+    """One tunable of a check: kind, default, and allowed values (choice) or keys (maps)."""
 
     kind: str
     default: Any
@@ -80,8 +84,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def emit(
-    ctx: CheckContext,
+def emit_for(
+    profile: Profile,
     check: str,
     code: str,
     subject: str,
@@ -91,7 +95,7 @@ def emit(
 ) -> Violation:
     """Build a violation with its messages formatted from the profile's templates."""
     plain = {k: _plain(v) for k, v in details.items()}
-    message = ctx.profile.messages.get(code)
+    message = profile.messages.get(code)
     zh = _format(message.zh, plain) if message else code
     en = _format(message.en, plain) if message else code
     return Violation(
@@ -101,9 +105,22 @@ def emit(
         subject=subject,
         message=zh,
         message_en=en,
-        citation=ctx.profile.citations.get(check, ""),
+        citation=profile.citations.get(check, ""),
         details=plain,
     )
+
+
+def emit(
+    ctx: CheckContext,
+    check: str,
+    code: str,
+    subject: str,
+    *,
+    severity: Severity = "refuse",
+    **details: Any,
+) -> Violation:
+    """`emit_for` with the context's profile."""
+    return emit_for(ctx.profile, check, code, subject, severity=severity, **details)
 
 
 def unknown(
@@ -137,11 +154,20 @@ def dated(
     if state == "expired":
         return [emit(ctx, check, expired, subject, until=until, days=left, **details)]
     if state == "expiring":
-        return [emit(ctx, check, expiring, subject, severity="warn", until=until, days=left, **details)]
+        return [
+            emit(ctx, check, expiring, subject, severity="warn", until=until, days=left, **details)
+        ]
     return []
 
 
 # --- Normalised comparisons -----------------------------------------------------------------------
+
+
+def kg(value: float | None) -> str:
+    """A mass for a message: "18000", "18000.5", or "—" when unknown."""
+    if value is None:
+        return "—"
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def norm_key(value: str | None) -> str:
@@ -152,7 +178,7 @@ def norm_key(value: str | None) -> str:
 
 
 def norm_un(value: str | None) -> str:
-    """"UN 1203", "un1203" and "1203" all become "1203"."""
+    """ "UN 1203", "un1203" and "1203" all become "1203"."""
     key = norm_key(value)
     return key[2:] if key.startswith("UN") else key
 
@@ -217,7 +243,9 @@ def load_packing_group(ctx: CheckContext, load: PlannedLoad) -> str | None:
     return None
 
 
-def product_for(ctx: CheckContext, un_number: str, packing_group: str | None) -> ProductFacts | None:
+def product_for(
+    ctx: CheckContext, un_number: str, packing_group: str | None
+) -> ProductFacts | None:
     """The active product-master entry: "UN/PG" key first, then the UN number alone."""
     wanted = norm_un(un_number)
     pg = norm_key(packing_group)

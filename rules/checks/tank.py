@@ -1,0 +1,290 @@
+"""Tank checks: inspection in date (C08), medium permitted (C09), tank code sufficient (C10)."""
+
+from __future__ import annotations
+
+from rules.checks.base import CheckSpec
+from rules.checks.base import ParamSpec
+from rules.checks.base import active
+from rules.checks.base import dated
+from rules.checks.base import emit
+from rules.checks.base import load_packing_group
+from rules.checks.base import norm_key
+from rules.checks.base import norm_name
+from rules.checks.base import norm_un
+from rules.checks.base import params
+from rules.checks.base import planned_products
+from rules.checks.base import presented
+from rules.checks.base import product_class
+from rules.checks.base import unknown
+from rules.identifiers import IdentifierError
+from rules.model import CheckContext
+from rules.model import PlannedLoad
+from rules.model import ProductFacts
+from rules.model import TankFacts
+from rules.model import Violation
+from rules.tankcode import tank_qualifies
+
+TANK_KINDS = ("atmospheric", "pressure", "tank_container", "portable")
+
+
+def _tank(ctx: CheckContext) -> TankFacts | None:
+    return ctx.tank if ctx.tank is not None and active(ctx.tank) else None
+
+
+def check_c08_tank_inspection(ctx: CheckContext) -> list[Violation]:
+    """An inspection report on file whose next-inspection date has not passed (no grace)."""
+    tank = ctx.tank
+    if tank is None:
+        shown = presented(ctx, "tank")
+        if shown and "tank" not in ctx.unavailable:
+            return [
+                emit(
+                    ctx,
+                    "C08",
+                    "TANK_INSPECTION_RECORD_MISSING",
+                    f"tank:{shown}",
+                    tank_no=shown,
+                    why="无罐体档案",
+                    why_en="no tank record on file",
+                )
+            ]
+        return []
+    subject = f"tank:{tank.tank_no}"
+    if not active(tank):
+        return [
+            emit(
+                ctx,
+                "C08",
+                "TANK_INSPECTION_RECORD_MISSING",
+                subject,
+                tank_no=tank.tank_no,
+                why="罐体档案已停用",
+                why_en="tank record is inactive",
+            )
+        ]
+    if params(ctx, "C08")["require_report_no"] and not tank.inspection_report_no:
+        return [
+            emit(
+                ctx,
+                "C08",
+                "TANK_INSPECTION_RECORD_MISSING",
+                subject,
+                tank_no=tank.tank_no,
+                why="无检验报告编号",
+                why_en="no inspection report number",
+            )
+        ]
+    return dated(
+        ctx,
+        "C08",
+        subject,
+        tank.next_inspection_due,
+        missing="TANK_INSPECTION_RECORD_MISSING",
+        expired="TANK_INSPECTION_EXPIRED",
+        expiring="TANK_INSPECTION_EXPIRING",
+        tank_no=tank.tank_no,
+        report_no=tank.inspection_report_no or "—",
+        why="无下次检验日期",
+        why_en="no next-inspection date",
+    )
+
+
+def _names(ctx: CheckContext, load: PlannedLoad, product: ProductFacts) -> set[str]:
+    # Accepted names: the product master's, the plan's and the waybill line's (synonyms in use).
+    names = {product.name, load.name or ""}
+    if ctx.waybill is not None:
+        names |= {
+            g.name for g in ctx.waybill.goods if norm_un(g.un_number) == norm_un(load.un_number)
+        }
+    return {norm_name(n) for n in names if n}
+
+
+def _on_media_list(
+    ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, match_name: bool
+) -> bool:
+    un = norm_un(load.un_number)
+    pg = norm_key(load_packing_group(ctx, load))
+    names = _names(ctx, load, product)
+    for row in tank.media:  # an empty or "——" list matches nothing
+        if norm_un(row.un_number) != un:
+            continue
+        if match_name and norm_name(row.name) not in names:
+            continue
+        if row.packing_group and norm_key(row.packing_group) != pg:
+            continue
+        return True
+    return False
+
+
+def _registered(
+    ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts
+) -> bool:
+    medium = tank.registered_medium
+    if not medium:
+        return False
+    return norm_un(medium) == norm_un(load.un_number) or norm_name(medium) in _names(
+        ctx, load, product
+    )
+
+
+def check_c09_tank_medium(ctx: CheckContext) -> list[Violation]:
+    """The goods are on the tank's 适装介质列表 (or are the pressure vessel's registered medium)."""
+    tank = _tank(ctx)
+    if tank is None:
+        return []
+    p = params(ctx, "C09")
+    out: list[Violation] = []
+    for load, product in planned_products(ctx):
+        if tank.kind in p["media_list_kinds"]:
+            ok = _on_media_list(ctx, tank, load, product, p["match_name"])
+            where, where_en = "适装介质列表", "suitable-media list"
+        elif tank.kind in p["registered_medium_kinds"]:
+            ok = _registered(ctx, tank, load, product)
+            where, where_en = "使用登记证限定介质", "registered medium"
+        else:
+            continue  # tank containers and portable tanks go by tank code (C10)
+        if not ok:
+            out.append(
+                emit(
+                    ctx,
+                    "C09",
+                    "TANK_MEDIUM_NOT_PERMITTED",
+                    f"tank:{tank.tank_no}",
+                    tank_no=tank.tank_no,
+                    un=norm_un(load.un_number),
+                    name=load.name or product.name,
+                    where=where,
+                    where_en=where_en,
+                )
+            )
+    return out
+
+
+def check_c10_tank_code(ctx: CheckContext) -> list[Violation]:
+    """The tank's code satisfies the product's ADR col.12 code under the §8 hierarchy."""
+    tank = _tank(ctx)
+    if tank is None:
+        return []
+    p = params(ctx, "C10")
+    by_kind = tank.kind in p["tank_kinds"]
+    if not by_kind and not (p["when_recorded"] and tank.tank_code):
+        return []
+    subject = f"tank:{tank.tank_no}"
+    out: list[Violation] = []
+    for _load, product in planned_products(ctx):
+        un = norm_un(product.un_number)
+        codes = [c for c in product.tank_codes if c.strip()]
+        if not codes:
+            # Col.12 empty: no tank carriage; tanks checked only because they record a code
+            # (Chinese 常压罐体 with a design code) fall back to their media list (C09).
+            if by_kind and p["no_code"] == "refuse":
+                out.append(
+                    emit(
+                        ctx,
+                        "C10",
+                        "TANK_NOT_ALLOWED_FOR_PRODUCT",
+                        subject,
+                        tank_no=tank.tank_no,
+                        un=un,
+                        name=product.name,
+                    )
+                )
+            continue
+        required = " / ".join(codes)
+        if not tank.tank_code:
+            out.append(
+                emit(
+                    ctx,
+                    "C10",
+                    "TANK_CODE_INSUFFICIENT",
+                    subject,
+                    tank_no=tank.tank_no,
+                    un=un,
+                    required=required,
+                    offered="—",
+                )
+            )
+            continue
+        cls = product_class(product)
+        if not cls:
+            out.append(unknown(ctx, "C10", subject, f"UN{un} 无类别", f"UN{un} has no class"))
+            continue
+        try:
+            verdict = tank_qualifies(
+                codes,
+                tank.tank_code,
+                product_class=cls,
+                approved_un=ctx.tank_approved_un,
+                un_number=un,
+            )
+        except IdentifierError as exc:
+            out.append(
+                unknown(
+                    ctx,
+                    "C10",
+                    subject,
+                    f"罐体代码无法识别：{exc.zh}",
+                    f"unreadable tank code: {exc.en}",
+                )
+            )
+            continue
+        if verdict.ok:
+            continue
+        code = (
+            "TANK_CODE_PLUS_NOT_APPROVED"
+            if verdict.reason == "plus_not_approved"
+            else ("TANK_CODE_INSUFFICIENT")
+        )
+        out.append(
+            emit(
+                ctx,
+                "C10",
+                code,
+                subject,
+                tank_no=tank.tank_no,
+                un=un,
+                required=required,
+                offered=tank.tank_code,
+                reason=verdict.reason,
+            )
+        )
+    return out
+
+
+C08 = CheckSpec(
+    "C08",
+    "罐体检验在有效期内",
+    "tank inspection in date",
+    check_c08_tank_inspection,
+    ("TANK_INSPECTION_RECORD_MISSING", "TANK_INSPECTION_EXPIRED", "TANK_INSPECTION_EXPIRING"),
+    {"require_report_no": ParamSpec("bool", True, doc="a report number must be on file")},
+)
+C09 = CheckSpec(
+    "C09",
+    "货物在罐体适装介质列表内",
+    "goods on the tank's suitable-media list",
+    check_c09_tank_medium,
+    ("TANK_MEDIUM_NOT_PERMITTED",),
+    {
+        "media_list_kinds": ParamSpec("str_list", ("atmospheric",)),
+        "registered_medium_kinds": ParamSpec("str_list", ("pressure",)),
+        "match_name": ParamSpec("bool", True, doc="a media row must also match the name"),
+    },
+)
+C10 = CheckSpec(
+    "C10",
+    "罐体代码满足要求",
+    "tank code meets ADR col.12",
+    check_c10_tank_code,
+    ("TANK_NOT_ALLOWED_FOR_PRODUCT", "TANK_CODE_INSUFFICIENT", "TANK_CODE_PLUS_NOT_APPROVED"),
+    {
+        "tank_kinds": ParamSpec("str_list", TANK_KINDS, doc="tank kinds that must meet the code"),
+        "when_recorded": ParamSpec("bool", False, doc="also check other tanks that record a code"),
+        "no_code": ParamSpec(
+            "choice",
+            "refuse",
+            ("refuse", "skip"),
+            "what a product without a col.12 code means for those tank kinds",
+        ),
+    },
+)
