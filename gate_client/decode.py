@@ -65,7 +65,7 @@ def decode_image(image: np.ndarray) -> list[ScannedCode]:
     # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
     codes = _read_zxing(image)
     if codes:
-        return _recheck_tilted_pdf417(codes, image)
+        return codes
     gray = _to_gray(image)
     codes = _read_zbar(gray)
     if codes:
@@ -195,40 +195,6 @@ def _rotated(gray: np.ndarray, angle: float) -> _Variant:
     return _Variant(rotated, cv2.invertAffineTransform(matrix))
 
 
-def _recheck_tilted_pdf417(codes: list[ScannedCode], image: np.ndarray) -> list[ScannedCode]:
-    """Re-read tilted PDF417 symbols levelled, and trust that reading over the first one.
-
-    zxing-cpp reads PDF417 tilted by more than about 5 degrees into wrong text with no error
-    reported (its scan lines cross rows); a levelled view reads it right.
-    """
-    if not any(code.symbology == "PDF417" for code in codes):
-        return codes
-    gray = _to_gray(image)
-    checked = []
-    for code in codes:
-        levelled = _read_levelled_pdf417(gray, code) if code.symbology == "PDF417" else []
-        checked.extend(levelled or [code])
-    return _unique(checked)
-
-
-def _read_levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
-    corners = np.asarray(code.position, dtype=np.int64).reshape(-1, 2)
-    x, y, width, height = cv2.boundingRect(corners)
-    # The reported corners of a tilted PDF417 are loose: take a generous margin.
-    margin = max(width, height) // 4
-    x0, y0 = max(x - margin, 0), max(y - margin, 0)
-    x1 = min(x + width + margin, gray.shape[1])
-    y1 = min(y + height + margin, gray.shape[0])
-    crop = gray[y0:y1, x0:x1]
-    angle = _dominant_angle(crop) if crop.size else None
-    if angle is None:
-        return []
-    variant = _rotated(crop, angle)
-    to_input = variant.to_input.copy()
-    to_input[:, 2] += (x0, y0)
-    return [c for c in _read_zxing(variant.image, to_input) if c.symbology == "PDF417"]
-
-
 def _read_variant(variant: _Variant) -> list[ScannedCode]:
     first = _read_zxing(variant.image, variant.to_input)
     return _merge(first, _read_zbar(variant.image, variant.to_input))
@@ -264,6 +230,11 @@ def _centre_inside(points: Points, polygon: Points) -> bool:
 
 
 def _read_zxing(image: np.ndarray, to_input: np.ndarray | None = None) -> list[ScannedCode]:
+    codes = _checked_pdf417(_zxing_codes(image), image)
+    return [_moved(code, to_input) for code in codes] if to_input is not None else codes
+
+
+def _zxing_codes(image: np.ndarray) -> list[ScannedCode]:
     # Plain text mode: HRI mode would replace control characters by "<GS>"-style names.
     results = zxingcpp.read_barcodes(
         image, formats=_ZXING_FORMATS, text_mode=zxingcpp.TextMode.Plain
@@ -279,9 +250,50 @@ def _read_zxing(image: np.ndarray, to_input: np.ndarray | None = None) -> list[S
             position.bottom_right,
             position.bottom_left,
         )
-        points = _map_points(((p.x, p.y) for p in corners), to_input)
+        points = tuple((int(p.x), int(p.y)) for p in corners)
         codes.append(ScannedCode(result.text, result.format.name, points, "zxing"))
     return _unique(codes)
+
+
+def _checked_pdf417(codes: list[ScannedCode], image: np.ndarray) -> list[ScannedCode]:
+    """Keep a PDF417 reading only if the symbol is level, or re-read it levelled.
+
+    zxing-cpp reads PDF417 tilted by more than about 5 degrees into wrong text with no error
+    reported (its scan lines cross rows); a levelled view is read right or not at all.
+    """
+    if not any(code.symbology == "PDF417" for code in codes):
+        return codes
+    gray = _to_gray(image)
+    checked = []
+    for code in codes:
+        if code.symbology == "PDF417":
+            checked.extend(_levelled_pdf417(gray, code))
+        else:
+            checked.append(code)
+    return _unique(checked)
+
+
+def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
+    """The code itself if it is level, else what a levelled crop around it reads as PDF417."""
+    corners = np.asarray(code.position, dtype=np.int32).reshape(-1, 2)
+    x, y, width, height = cv2.boundingRect(corners)
+    # The reported corners of a tilted PDF417 are loose: take a generous margin.
+    margin = max(width, height) // 4
+    x0, y0 = max(x - margin, 0), max(y - margin, 0)
+    crop = gray[y0 : y + height + margin, x0 : x + width + margin]
+    angle = _dominant_angle(crop) if crop.size else None
+    if angle is None:
+        return [code]
+    levelled = _rotated(crop, angle)
+    codes = _zxing_codes(levelled.image)
+    to_input = levelled.to_input.copy()
+    to_input[:, 2] += (x0, y0)
+    return [_moved(c, to_input) for c in codes if c.symbology == "PDF417"]
+
+
+def _moved(code: ScannedCode, to_input: np.ndarray) -> ScannedCode:
+    points = _map_points(code.position, to_input)
+    return ScannedCode(code.text, code.symbology, points, code.source)
 
 
 def _read_zbar(gray: np.ndarray, to_input: np.ndarray | None = None) -> list[ScannedCode]:

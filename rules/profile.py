@@ -128,6 +128,10 @@ class Profile:
         setting = self.checks.get(check)
         return setting.params if setting else MappingProxyType({})
 
+    def to_data(self) -> dict[str, Any]:
+        """A mutable deep copy of the profile's content, to derive a variant from."""
+        return {key: _thaw(value) for key, value in self.source.items()}
+
     @property
     def requires_escort(self) -> bool:
         """An escort must be presented whenever the escort check (C06) is on."""
@@ -251,6 +255,14 @@ def _freeze(value: Any) -> Any:
         return tuple(_freeze(v) for v in value)
     if isinstance(value, dict):
         return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_thaw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
     return value
 
 
@@ -440,7 +452,7 @@ def parse_profile(
         citations=MappingProxyType(_citations(v, data["citations"], checks)),
         checklist=_checklist(v, data.get("checklist", []), checks),
         code_formats=_code_formats(v, data.get("code_formats", [])),
-        source=MappingProxyType(dict(data)),
+        source=_freeze(data),
     )
 
 

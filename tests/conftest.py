@@ -24,8 +24,8 @@ from tests import factories as f
 
 # Tables that migrations and the product master fill once per test session.
 KEPT_TABLES = {"adr_entries", "catalogue_entries", "catalogue_cas", "alembic_version"}
-BACKEND = os.environ.get("GATE_TEST_DB", "sqlite")
-PG_ADMIN_URL = os.environ.get("GATE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+BACKEND = os.environ.get("LOADGATE_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("LOADGATE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1/postgres")
 
 
 def _prepare(url: str) -> None:

@@ -21,6 +21,7 @@ from rules.model import PlannedLoad
 from rules.model import ProductFacts
 from rules.model import Severity
 from rules.model import Violation
+from rules.model import WaybillFacts
 
 if TYPE_CHECKING:
     from rules.profile import Profile
@@ -203,6 +204,8 @@ def person_keys(person: PersonFacts | None) -> set[str]:
 
 def active(record: Any) -> bool:
     """Inactive (deactivated) records count as not on file."""
+    if isinstance(record, WaybillFacts):  # its `status` is the waybill state
+        return record.record_status == "active"
     return getattr(record, "status", "active") == "active"
 
 

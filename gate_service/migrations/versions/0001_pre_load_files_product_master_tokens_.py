@@ -55,9 +55,9 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('site_code', sa.String(length=64), nullable=True),
     sa.Column('enterprise_uscc', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked', sa.Boolean(), nullable=False),
-    sa.Column('last_used_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
@@ -72,8 +72,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blacklist')),
     sa.UniqueConstraint('subject_kind', 'subject_key', 'valid_from', name=op.f('uq_blacklist_subject_kind'))
     )
@@ -92,8 +92,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_carriers')),
     sa.UniqueConstraint('uscc', name=op.f('uq_carriers_uscc'))
     )
@@ -130,8 +130,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('uscc', name=op.f('uq_organisations_uscc'))
     )
@@ -155,8 +155,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_permits')),
     sa.UniqueConstraint('permit_no', name=op.f('uq_permits_permit_no'))
     )
@@ -182,8 +182,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
     sa.UniqueConstraint('id_number', name=op.f('uq_persons_id_number')),
     sa.UniqueConstraint('qualification_cert_no', name=op.f('uq_persons_qualification_cert_no'))
@@ -200,7 +200,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('action', sa.String(length=16), nullable=False),
     sa.Column('actor', sa.String(length=128), nullable=False),
-    sa.Column('at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_record_changes'))
@@ -222,8 +222,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site_products')),
     sa.UniqueConstraint('site_code', 'product_code', name=op.f('uq_site_products_site_code'))
     )
@@ -245,8 +245,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('code', name=op.f('uq_sites_code'))
     )
@@ -273,8 +273,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tanks')),
     sa.UniqueConstraint('tank_no', name=op.f('uq_tanks_tank_no'))
     )
@@ -299,8 +299,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vehicles')),
     sa.UniqueConstraint('plate', name=op.f('uq_vehicles_plate'))
     )
@@ -331,8 +331,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('owner', sa.String(length=18), nullable=True),
-    sa.Column('created_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', gate_service.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_waybills')),
     sa.UniqueConstraint('waybill_no', name=op.f('uq_waybills_waybill_no'))
     )
