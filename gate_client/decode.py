@@ -37,6 +37,9 @@ _UPSCALE_BELOW = 800
 # already within this many degrees of level (both decoders handle that, and 90-degree turns).
 _ANGLE_SIZE = 640
 _LEVEL_TOLERANCE = 4.0
+# zxing-cpp reads PDF417 right up to about 5 degrees of tilt; a symbol whose reported sides are
+# within this of level is taken as read right without a second look.
+_SQUARE_TOLERANCE = 2.0
 
 Points = tuple[tuple[int, int], ...]
 
@@ -160,7 +163,10 @@ def _dominant_angle(gray: np.ndarray) -> float | None:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     magnitude, angle = cv2.cartToPolar(gx, gy, angleInDegrees=True)
-    strong = magnitude > np.percentile(magnitude, 90)
+    # ">=": a clean printed edge gives many equal magnitudes, and they are the ones wanted.
+    # The threshold from every other pixel in both directions: as good, and 4 times cheaper.
+    threshold = np.percentile(magnitude[::2, ::2], 90)
+    strong = (magnitude >= threshold) & (magnitude > 0)
     if not strong.any():
         return None
     # Bars give one orientation and its opposite; fold to 0..180 and smooth circularly.
@@ -276,6 +282,10 @@ def _checked_pdf417(codes: list[ScannedCode], image: np.ndarray) -> list[Scanned
 def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
     """The code itself if it is level, else what a levelled crop around it reads as PDF417."""
     corners = np.asarray(code.position, dtype=np.int32).reshape(-1, 2)
+    # zxing-cpp's reported sides follow the start and stop patterns: square ones mean level,
+    # which spares the common case the cost of the orientation estimate.
+    if _square_sides(corners):
+        return [code]
     x, y, width, height = cv2.boundingRect(corners)
     # The reported corners of a tilted PDF417 are loose: take a generous margin.
     margin = max(width, height) // 4
@@ -289,6 +299,12 @@ def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
     to_input = levelled.to_input.copy()
     to_input[:, 2] += (x0, y0)
     return [_moved(c, to_input) for c in codes if c.symbology == "PDF417"]
+
+
+def _square_sides(corners: np.ndarray) -> bool:
+    sides = np.roll(corners, -1, axis=0) - corners
+    angles = np.degrees(np.arctan2(sides[:, 1], sides[:, 0])) % 90.0
+    return bool(np.all(np.minimum(angles, 90.0 - angles) < _SQUARE_TOLERANCE))
 
 
 def _moved(code: ScannedCode, to_input: np.ndarray) -> ScannedCode:

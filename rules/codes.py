@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 KINDS = ("VEH", "PSN", "TNK", "WBL", "PMT", "ORD")
 CANONICAL_FORMAT = "canonical"
 
-_CANONICAL = re.compile(r"LG1:(?P<kind>[A-Za-z]{3}):(?P<id>.+)", re.DOTALL)
+_CANONICAL = re.compile(r"(?i:LG1):(?P<kind>[A-Za-z]{3}):(?P<id>.+)", re.DOTALL)
 _ID_NUMBER_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 _PLAIN_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")
 

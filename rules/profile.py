@@ -470,12 +470,16 @@ def available_profiles() -> tuple[str, ...]:
     return tuple(sorted(n.removesuffix(".yaml") for n in names if n.endswith(".yaml")))
 
 
-@lru_cache(maxsize=16)
 def load_profile(profile_id: str = DEFAULT_PROFILE) -> Profile:
     """Load a bundled profile (`rules/profiles/<id>.yaml`); cached, as profiles are immutable.
 
     :raises ProfileError: if there is no such profile or it does not validate.
     """
+    return _load_bundled(profile_id)
+
+
+@lru_cache(maxsize=16)
+def _load_bundled(profile_id: str) -> Profile:
     if not _ID.fullmatch(profile_id):
         raise ProfileError(f"{profile_id!r} is not a profile id")
     entry = resources.files("rules") / "profiles" / f"{profile_id}.yaml"

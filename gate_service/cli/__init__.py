@@ -27,6 +27,8 @@ def main() -> None:
 
 
 def _register() -> None:
+    from .audit import audit_group
+    from .audit import rules_group
     from .config import check_config
     from .database import db_group
     from .database import init_db
@@ -39,7 +41,8 @@ def _register() -> None:
     from .tokens import create_token
 
     for command in (check_config, db_group, init_db, expiring_command, export_command,
-                    import_command, serve, create_token, seed_demo, products_group):
+                    import_command, serve, create_token, seed_demo, products_group, audit_group,
+                    rules_group):
         main.add_command(command)
 
 

@@ -3,6 +3,12 @@
 from .auth import ROLES
 from .auth import ApiToken
 from .base import Base
+from .decisions import ChainHead
+from .decisions import DecisionReason
+from .decisions import DecisionRow
+from .decisions import LoadingRecord
+from .decisions import OutboxEvent
+from .decisions import RulesetVersion
 from .history import RecordChange
 from .records import RECORD_MODELS
 from .records import BlacklistEntry
@@ -20,7 +26,8 @@ from .reference import CasIndex
 from .reference import CatalogueEntry
 
 __all__ = [
-    "ROLES", "AdrEntry", "ApiToken", "Base", "BlacklistEntry", "Carrier", "CasIndex",
+    "ROLES", "AdrEntry", "ApiToken", "Base", "BlacklistEntry", "Carrier", "CasIndex", "ChainHead",
+    "DecisionReason", "DecisionRow", "LoadingRecord", "OutboxEvent", "RulesetVersion",
     "CatalogueEntry", "Organisation", "Permit", "Person", "RECORD_MODELS", "RecordChange",
     "Site", "SiteProduct", "Tank", "Vehicle", "Waybill",
 ]

@@ -147,12 +147,22 @@ def dated(
     expiring: str,
     **details: Any,
 ) -> list[Violation]:
-    """Check an inclusive end date: missing or expired refuses, expiring soon warns."""
+    """Check an inclusive end date: missing or expired refuses, expiring soon warns.
+
+    `why`/`why_en` in `details` explain a missing date; for an expired one they are replaced by
+    the end date, so one template ("…（{plate}：{why}）") reads right in every case.
+    """
     if until is None:
+        details.setdefault("why", "无有效期")
+        details.setdefault("why_en", "no validity date on record")
         return [emit(ctx, check, missing, subject, until="—", **details)]
     state = validity(until, ctx.local_date, ctx.profile.warning_horizon_days)
     left = days_left(until, ctx.local_date)
     if state == "expired":
+        details |= {
+            "why": f"有效期至 {until.isoformat()}",
+            "why_en": f"valid until {until.isoformat()}",
+        }
         return [emit(ctx, check, expired, subject, until=until, days=left, **details)]
     if state == "expiring":
         return [

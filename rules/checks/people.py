@@ -22,6 +22,7 @@ from rules.model import Violation
 from rules.tankcode import main_class
 
 CONDITIONS = ("highly_toxic", "class_1", "class_7")
+_KINDS_ZH = {"tractor": "牵引车", "truck": "货车", "trailer": "挂车"}
 
 
 def _conditions(ctx: CheckContext) -> set[str]:
@@ -156,7 +157,8 @@ def _driving_license(
                 subject,
                 name=person.name,
                 license_class=person.driving_license_class or "—",
-                until=person.driving_license_valid_until or "—",
+                why=f"准驾车型 {person.driving_license_class or '—'} 不能驾驶{_KINDS_ZH.get(kind, kind)}",
+                why_en=f"class {person.driving_license_class or '—'} does not cover a {kind}",
             )
         )
     return out

@@ -49,7 +49,7 @@ def check_c04_carrier(ctx: CheckContext) -> list[Violation]:
                 "WAYBILL_VEHICLE_MISMATCH",
                 f"waybill:{wb.waybill_no}",
                 what="承运人",
-                what_en="carrier",
+                what_en="Carrier",
                 listed=wb.carrier_uscc,
                 shown=vehicle.carrier_uscc,
             )
@@ -97,8 +97,8 @@ def check_c04_carrier(ctx: CheckContext) -> list[Violation]:
             expired="CARRIER_LICENSE_INVALID",
             expiring="CARRIER_LICENSE_EXPIRING",
             carrier=name,
-            why="许可证已过期或无有效期",
-            why_en="licence expired or has no end date",
+            why="许可证无有效期",
+            why_en="licence has no end date",
         )
     scope = parse_scope(carrier.scope)
     if scope.unparsed:

@@ -103,7 +103,8 @@ def _on_media_list(
     ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, match_name: bool
 ) -> bool:
     un = norm_un(load.un_number)
-    pg = norm_key(load_packing_group(ctx, load))
+    # The plan's PG, else the waybill line's, else the product entry's (the PG the site loads).
+    pg = norm_key(load_packing_group(ctx, load) or product.packing_group)
     names = _names(ctx, load, product)
     for row in tank.media:  # an empty or "——" list matches nothing
         if norm_un(row.un_number) != un:

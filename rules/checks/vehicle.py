@@ -80,7 +80,8 @@ def check_c01_vehicle_registration(ctx: CheckContext) -> list[Violation]:
                     "VEHICLE_LICENSE_INVALID",
                     subject,
                     plate=record.plate,
-                    until=record.registration_valid_until or "—",
+                    why="车辆档案已停用",
+                    why_en="vehicle record is inactive",
                 )
             )
             continue
@@ -94,10 +95,13 @@ def check_c01_vehicle_registration(ctx: CheckContext) -> list[Violation]:
             expiring="VEHICLE_LICENSE_EXPIRING",
             plate=record.plate,
         )
-        wrong_role = (slot == "trailer") != (record.kind == "trailer")
-        if (shown and not same_plate(shown, record.plate)) or wrong_role:
+        if shown and not same_plate(shown, record.plate):
+            out.append(emit(ctx, "C01", "PLATE_MISMATCH", subject, plate=record.plate, other=shown))
+        if (slot == "trailer") != (
+            record.kind == "trailer"
+        ):  # a trailer must fill the trailer slot
             out.append(
-                emit(ctx, "C01", "PLATE_MISMATCH", subject, plate=record.plate, other=shown or slot)
+                emit(ctx, "C01", "PLATE_MISMATCH", subject, plate=record.plate, other=record.kind)
             )
     return out + _scan_conflicts(ctx)
 

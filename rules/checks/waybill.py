@@ -95,13 +95,13 @@ def _vehicle_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
 
     vehicle = presented(ctx, "vehicle")
     if vehicle and not same_plate(vehicle, wb.vehicle_plate):
-        mismatch("车辆", "vehicle", wb.vehicle_plate, vehicle)
+        mismatch("车辆", "Vehicle", wb.vehicle_plate, vehicle)
     trailer = presented(ctx, "trailer")
     if trailer and not same_plate(trailer, wb.trailer_plate):
-        mismatch("挂车", "trailer", wb.trailer_plate, trailer)
+        mismatch("挂车", "Trailer", wb.trailer_plate, trailer)
     tank_no = presented(ctx, "tank")
     if tank_no and norm_key(tank_no) != norm_key(wb.tank_no):
-        mismatch("罐体", "tank", wb.tank_no, tank_no)
+        mismatch("罐体", "Tank", wb.tank_no, tank_no)
     tank = ctx.tank
     if tank is not None and tank.kind in FIXED_TANK_KINDS and tank.vehicle_plate:
         # A fixed tank travels on one vehicle; tank containers may change chassis.
@@ -109,7 +109,7 @@ def _vehicle_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
         if not any(same_plate(tank.vehicle_plate, p) for p in plates if p):
             mismatch(
                 "罐体安装车辆",
-                "vehicle carrying the tank",
+                "Vehicle carrying the tank",
                 tank.vehicle_plate,
                 trailer or vehicle or "—",
             )
@@ -119,10 +119,10 @@ def _vehicle_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
 def _crew_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
     out: list[Violation] = []
     roles = (
-        ("driver", "驾驶员", wb.driver_id_number, ctx.driver),
-        ("escort", "押运员", wb.escort_id_number, ctx.escort),
+        ("driver", "驾驶员", "Driver", wb.driver_id_number, ctx.driver),
+        ("escort", "押运员", "Escort", wb.escort_id_number, ctx.escort),
     )
-    for slot, role_zh, wanted, record in roles:
+    for slot, role_zh, role_en, wanted, record in roles:
         shown = presented(ctx, slot)
         if not wanted:
             if slot == "driver":  # a missing escort is C06's ESCORT_MISSING
@@ -133,7 +133,7 @@ def _crew_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
                         "WAYBILL_DRIVER_MISMATCH",
                         f"waybill:{wb.waybill_no}",
                         role=role_zh,
-                        role_en=slot,
+                        role_en=role_en,
                         listed="—",
                         shown=shown or "—",
                     )
@@ -150,9 +150,10 @@ def _crew_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
                     "WAYBILL_DRIVER_MISMATCH",
                     f"{slot}:{wanted}",
                     role=role_zh,
-                    role_en=slot,
+                    role_en=role_en,
                     listed=wanted,
-                    shown=shown or (record.id_number if record else "—"),
+                    # The record the service loaded is the clearer evidence when it differs.
+                    shown=record.id_number if wrong_record and record else shown or "—",
                 )
             )
     return out
@@ -215,8 +216,8 @@ def _quantity_mismatch(
                 un=un,
                 planned=kg(load.quantity_kg),
                 listed=kg(total) if None not in listed else "—",
-                over=tol.over_percent,
-                under=tol.under_percent,
+                over=f"{tol.over_percent:g}",
+                under=f"{tol.under_percent:g}",
             )
         ]
     return []

@@ -112,8 +112,13 @@ BASELINE: dict[str, Any] = {
         "driver_id_number": DRIVER_ID,
         "escort_id_number": ESCORT_ID,
         "goods": [
-            {"un_number": "1203", "name": "汽油", "adr_class": "3", "packing_group": "II",
-             "quantity_kg": 18000},
+            {
+                "un_number": "1203",
+                "name": "汽油",
+                "adr_class": "3",
+                "packing_group": "II",
+                "quantity_kg": 18000,
+            },
         ],
     },
     "permits": [],
@@ -238,7 +243,9 @@ def _profile(profile_id: str, overrides_json: str) -> Profile:
     return parse_profile(data, origin=f"{profile_id}+test")
 
 
-def profile_with(profile_id: str = "cn-2019", overrides: Mapping[str, Any] | None = None) -> Profile:
+def profile_with(
+    profile_id: str = "cn-2019", overrides: Mapping[str, Any] | None = None
+) -> Profile:
     """A bundled profile with dotted-path overrides of its content (validated again)."""
     return _profile(profile_id, json.dumps(dict(overrides or {}), sort_keys=True))
 
@@ -292,5 +299,6 @@ def make_context(
     """The valid baseline with `overrides` (dotted paths → values) applied."""
     data = baseline(profile)
     for path, value in (overrides or {}).items():
-        set_path(data, path, value)
+        # Copy: YAML aliases share objects between cases, and set_path mutates in place.
+        set_path(data, path, copy.deepcopy(value))
     return build(data, profile_with(profile, profile_overrides))

@@ -1,0 +1,1 @@
+"""Decisions: the hash-chained log, personal-data commitments, the verification service."""

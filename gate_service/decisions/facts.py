@@ -1,0 +1,84 @@
+"""Turn stored records into the frozen facts the rules read, and facts into JSON and back."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing
+from functools import cache
+from typing import Any
+from typing import TypeVar
+
+from rules import model as rm
+
+T = TypeVar("T")
+
+# Nested record lists and the fact type of their items.
+NESTED: dict[tuple[type[Any], str], type[Any]] = {
+    (rm.TankFacts, "media"): rm.MediumFacts,
+    (rm.WaybillFacts, "goods"): rm.GoodsLine,
+    (rm.PermitFacts, "goods"): rm.PermitGoods,
+}
+# Model attributes whose fact field has another name.
+RENAMED: dict[tuple[type[Any], str], str] = {
+    (rm.WaybillFacts, "status"): "waybill_status",
+    (rm.WaybillFacts, "record_status"): "status",
+    (rm.GoodsLine, "adr_class"): "class",
+}
+
+
+@cache
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(rm))
+
+
+def _convert(cls: type[Any], name: str, value: Any, renamed: bool) -> Any:
+    if value is None:
+        return None
+    nested = NESTED.get((cls, name))
+    if nested is not None:
+        return tuple(_build(nested, item, renamed) for item in value)
+    hint = str(_hints(cls)[name])
+    if "date" in hint and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if "tuple" in hint:
+        return tuple(value)
+    if "float" in hint and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _build(cls: type[T], data: Any, renamed: bool) -> T:
+    def get(key: str) -> Any:
+        return data.get(key) if isinstance(data, dict) else getattr(data, key, None)
+
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        raw = get(RENAMED.get((cls, f.name), f.name) if renamed else f.name)
+        if raw is not None:
+            values[f.name] = _convert(cls, f.name, raw, renamed)
+    return cls(**values)
+
+
+def from_record(cls: type[T], record: Any) -> T:
+    """Build a fact from a stored record (a model instance), by the data-dictionary names."""
+    return _build(cls, record, renamed=True)
+
+
+def from_json(cls: type[T], data: dict[str, Any]) -> T:
+    """Rebuild a fact from its JSON form (as :func:`to_json` wrote it)."""
+    return _build(cls, data, renamed=False)
+
+
+def to_json(fact: Any) -> Any:
+    """A fact as JSON-ready data (dates as ISO text, tuples as lists)."""
+    if dataclasses.is_dataclass(fact) and not isinstance(fact, type):
+        return {f.name: to_json(getattr(fact, f.name)) for f in dataclasses.fields(fact)
+                if f.name != "profile"}
+    if isinstance(fact, (list, tuple)):
+        return [to_json(v) for v in fact]
+    if isinstance(fact, dict):
+        return {k: to_json(v) for k, v in fact.items()}
+    if isinstance(fact, dt.date):
+        return fact.isoformat()
+    return fact
