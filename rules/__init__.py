@@ -7,6 +7,7 @@ from rules.checks.mass import check_mass
 from rules.checks.mass import mass_violations
 from rules.codes import Classified
 from rules.codes import classify
+from rules.codes import classify_one
 from rules.codes import scan_codes
 from rules.dates import local_date
 from rules.model import BlacklistFacts
@@ -31,6 +32,8 @@ from rules.profile import ProfileError
 from rules.profile import available_profiles
 from rules.profile import load_profile
 from rules.profile import load_profile_file
+from rules.profile import parse_profile
+from rules.profile import profile_from_yaml
 from rules.profile import show_profile
 from rules.registry import CHECKS
 from rules.registry import evaluate
@@ -64,12 +67,15 @@ __all__ = [
     "available_profiles",
     "check_mass",
     "classify",
+    "classify_one",
     "evaluate",
     "load_profile",
     "load_profile_file",
     "local_date",
     "mass_violations",
     "missing_slots",
+    "parse_profile",
+    "profile_from_yaml",
     "scan_codes",
     "show_profile",
     "tank_qualifies",

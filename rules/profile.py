@@ -157,7 +157,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _parse_yaml(text: str, origin: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary objects
     except ProfileError as exc:
         raise ProfileError(f"{origin}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -168,7 +168,7 @@ def _parse_yaml(text: str, origin: str) -> Any:
 
 
 class _Validator:
-    """Walks the parsed content, collecting the first problem with its path."""
+    """Checks parsed content piece by piece; the first problem raises with its path."""
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
@@ -184,8 +184,8 @@ class _Validator:
                 raise self.fail(path, f"keys must be strings, got {key!r} (quote it in YAML)")
         return value
 
-    def text(self, path: str, value: Any, *, empty: bool = False) -> str:
-        if not isinstance(value, str) or (not empty and not value.strip()):
+    def text(self, path: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
             raise self.fail(path, f"must be a non-empty string, got {value!r}")
         return value
 

@@ -82,7 +82,7 @@ def _failed(ctx: CheckContext, spec: CheckSpec, exc: Exception) -> Violation:
             what_en=f"check {spec.id} failed",
             error=error,
         )
-    except Exception:  # noqa: BLE001 - even a broken profile must not let the decision through
+    except Exception:  # even a broken profile must not let the decision through
         return Violation(
             spec.id,
             UNAVAILABLE,
@@ -101,7 +101,7 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> list[Violation]:
         return []
     try:
         found = list(spec.run(ctx))
-    except Exception as exc:  # noqa: BLE001 - fail closed on any bug or bad fact
+    except Exception as exc:  # fail closed on any bug or bad fact
         return [_failed(ctx, spec, exc)]
     if severity == "warn":
         found = [replace(v, severity="warn") for v in found]

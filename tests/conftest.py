@@ -112,3 +112,12 @@ def tokens(app: Flask) -> dict[str, str]:
 def auth(tokens: dict[str, str]) -> Any:
     """``auth("admin")`` → the Authorization header of that role's token."""
     return lambda role: {"Authorization": f"Bearer {tokens[role]}"}
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    """The sample pre-load files of site JMS01 (gate_service/sample)."""
+    from gate_service.cli.demo import seed_sample
+
+    with app.app_context():
+        seed_sample()

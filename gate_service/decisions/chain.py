@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ScalarResult
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -81,10 +82,10 @@ class ChainReport:
                 f"(decision {self.first_bad_id}): {self.problem}")
 
 
-def _rows(session: Session, site_code: str) -> Iterator[DecisionRow]:
+def _rows(session: Session, site_code: str) -> ScalarResult[DecisionRow]:
     stmt = (select(DecisionRow).where(DecisionRow.site_code == site_code)
             .order_by(DecisionRow.seq, DecisionRow.id).execution_options(yield_per=2000))
-    yield from session.scalars(stmt)
+    return session.scalars(stmt)
 
 
 def _row_problem(row: DecisionRow, expected_seq: int, prev_hash: str, secret: str | None
@@ -118,12 +119,14 @@ def _row_problem(row: DecisionRow, expected_seq: int, prev_hash: str, secret: st
 def verify_site(session: Session, site_code: str, secret: str | None = None) -> ChainReport:
     """Recompute a site's chain and name the first broken row."""
     prev, expected, count = GENESIS, 1, 0
-    for row in _rows(session, site_code):
-        problem = _row_problem(row, expected, prev, secret)
-        if problem:
-            return ChainReport(site_code, count, False, expected - 1, row.seq, row.decision_id,
-                               problem)
-        prev, expected, count = row.hash, expected + 1, count + 1
+    # Closed explicitly: a report may return mid-stream, leaving a server-side cursor open.
+    with closing(_rows(session, site_code)) as rows:
+        for row in rows:
+            problem = _row_problem(row, expected, prev, secret)
+            if problem:
+                return ChainReport(site_code, count, False, expected - 1, row.seq,
+                                   row.decision_id, problem)
+            prev, expected, count = row.hash, expected + 1, count + 1
     head = session.get(ChainHead, site_code)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (expected - 1, prev):

@@ -222,7 +222,7 @@ def active(record: Any) -> bool:
 def presented(ctx: CheckContext, slot: str) -> str | None:
     """The identifier scanned for a slot, or None when the slot was not presented."""
     value = ctx.presented.get(slot)
-    return value if value and value.strip() else None
+    return value if isinstance(value, str) and value.strip() else None
 
 
 # --- The plan and its products --------------------------------------------------------------------

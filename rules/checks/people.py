@@ -148,6 +148,7 @@ def _driving_license(
     classes: Mapping[str, tuple[str, ...]] = p["license_classes"]
     kind = ctx.vehicle.kind if ctx.vehicle is not None else ""
     allowed = {norm_key(c) for c in classes.get(kind, ())}
+    held = person.driving_license_class or "—"
     if allowed and norm_key(person.driving_license_class) not in allowed:
         out.append(
             emit(
@@ -156,9 +157,9 @@ def _driving_license(
                 "DRIVER_LICENSE_INVALID",
                 subject,
                 name=person.name,
-                license_class=person.driving_license_class or "—",
-                why=f"准驾车型 {person.driving_license_class or '—'} 不能驾驶{_KINDS_ZH.get(kind, kind)}",
-                why_en=f"class {person.driving_license_class or '—'} does not cover a {kind}",
+                license_class=held,
+                why=f"准驾车型 {held} 不能驾驶{_KINDS_ZH.get(kind, kind)}",
+                why_en=f"class {held} does not cover a {kind}",
             )
         )
     return out

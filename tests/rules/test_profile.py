@@ -14,6 +14,7 @@ from rules import available_profiles
 from rules import load_profile
 from rules import load_profile_file
 from rules import show_profile
+from rules.checks.base import PARAM_KINDS
 from rules.profile import parse_profile
 from rules.profile import profile_from_yaml
 from rules.registry import ALL_CHECK_IDS
@@ -180,3 +181,12 @@ def test_show_profile_lists_every_check() -> None:
     for spec in CHECKS:
         assert spec.title in text
     assert "ewaybill_url" in text and "grounding" in text
+
+
+def test_every_check_declares_well_formed_parameters() -> None:
+    for spec in CHECKS:
+        assert spec.codes, spec.id
+        for name, param in spec.params.items():
+            assert param.kind in PARAM_KINDS, (spec.id, name)
+            if param.kind == "choice":
+                assert param.default in param.choices, (spec.id, name)

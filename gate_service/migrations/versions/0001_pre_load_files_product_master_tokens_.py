@@ -1,8 +1,8 @@
-"""pre-load files, product master, tokens, history
+"""pre-load files, product master, tokens, history, decision log, outbox
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 19:20:38.153359
+Create Date: 2026-11-28 19:28:13.796025
 
 """
 from typing import Sequence, Union
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('remark', sa.String(length=1024), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_adr_entries')),
-    sa.UniqueConstraint('un_number', 'variant', name=op.f('uq_adr_entries_un_number'))
+    sa.UniqueConstraint('un_number', 'variant', name=op.f('uq_adr_entries_un_number_variant'))
     )
     with op.batch_alter_table('adr_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_adr_entries_un_number'), ['un_number'], unique=False)
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blacklist')),
-    sa.UniqueConstraint('subject_kind', 'subject_key', 'valid_from', name=op.f('uq_blacklist_subject_kind'))
+    sa.UniqueConstraint('subject_kind', 'subject_key', 'valid_from', name=op.f('uq_blacklist_subject_kind_subject_key_valid_from'))
     )
     with op.batch_alter_table('blacklist', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blacklist_owner'), ['owner'], unique=False)
@@ -117,10 +117,82 @@ def upgrade() -> None:
     sa.Column('precursor_serial', sa.String(length=8), nullable=True),
     sa.Column('high_risk', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_entries')),
-    sa.UniqueConstraint('serial', 'name', name=op.f('uq_catalogue_entries_serial'))
+    sa.UniqueConstraint('serial', 'name', name=op.f('uq_catalogue_entries_serial_name'))
     )
     with op.batch_alter_table('catalogue_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalogue_entries_serial'), ['serial'], unique=False)
+
+    op.create_table('chain_heads',
+    sa.Column('site_code', sa.String(length=64), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('site_code', name=op.f('pk_chain_heads'))
+    )
+    op.create_table('decisions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('decision_id', sa.String(length=36), nullable=False),
+    sa.Column('site_code', sa.String(length=64), nullable=False),
+    sa.Column('gate', sa.String(length=64), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('operator', sa.String(length=160), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=True),
+    sa.Column('overrides', sa.String(length=36), nullable=True),
+    sa.Column('waybill_no', sa.String(length=64), nullable=True),
+    sa.Column('carrier_uscc', sa.String(length=18), nullable=True),
+    sa.Column('vehicle_plate', sa.String(length=16), nullable=True),
+    sa.Column('un_number', sa.String(length=4), nullable=True),
+    sa.Column('highly_toxic', sa.Boolean(), nullable=False),
+    sa.Column('high_risk', sa.Boolean(), nullable=False),
+    sa.Column('ruleset_id', sa.String(length=64), nullable=False),
+    sa.Column('ruleset_version', sa.String(length=80), nullable=False),
+    sa.Column('latency_ms', sa.Float(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('pii', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions')),
+    sa.UniqueConstraint('decision_id', name=op.f('uq_decisions_decision_id')),
+    sa.UniqueConstraint('site_code', 'idempotency_key', name=op.f('uq_decisions_site_code_idempotency_key')),
+    sa.UniqueConstraint('site_code', 'seq', name=op.f('uq_decisions_site_code_seq'))
+    )
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decisions_carrier_uscc'), ['carrier_uscc'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_outcome'), ['outcome'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_overrides'), ['overrides'], unique=False)
+        batch_op.create_index('ix_decisions_site_created', ['site_code', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_un_number'), ['un_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_vehicle_plate'), ['vehicle_plate'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_waybill_no'), ['waybill_no'], unique=False)
+
+    op.create_table('loading_records',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('decision_id', sa.String(length=36), nullable=False),
+    sa.Column('site_code', sa.String(length=64), nullable=False),
+    sa.Column('waybill_no', sa.String(length=64), nullable=False),
+    sa.Column('un_number', sa.String(length=4), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('adr_class', sa.String(length=8), nullable=True),
+    sa.Column('quantity_kg', sa.Float(), nullable=False),
+    sa.Column('consignor', sa.String(length=255), nullable=True),
+    sa.Column('carrier', sa.String(length=255), nullable=True),
+    sa.Column('vehicle_plate', sa.String(length=16), nullable=True),
+    sa.Column('trailer_plate', sa.String(length=16), nullable=True),
+    sa.Column('tank_no', sa.String(length=64), nullable=True),
+    sa.Column('driver', sa.String(length=64), nullable=True),
+    sa.Column('escort', sa.String(length=64), nullable=True),
+    sa.Column('seals', sa.JSON(), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.String(length=160), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loading_records')),
+    sa.UniqueConstraint('decision_id', name=op.f('uq_loading_records_decision_id'))
+    )
+    with op.batch_alter_table('loading_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loading_records_site_code'), ['site_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loading_records_waybill_no'), ['waybill_no'], unique=False)
 
     op.create_table('organisations',
     sa.Column('uscc', sa.String(length=18), nullable=False),
@@ -138,6 +210,22 @@ def upgrade() -> None:
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organisations_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_organisations_status'), ['status'], unique=False)
+
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('decision_id', sa.String(length=36), nullable=False),
+    sa.Column('site_code', sa.String(length=64), nullable=False),
+    sa.Column('gate', sa.String(length=64), nullable=False),
+    sa.Column('topic', sa.String(length=255), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_decision_id'), ['decision_id'], unique=False)
+        batch_op.create_index('ix_outbox_pending', ['sent_at', 'id'], unique=False)
 
     op.create_table('permits',
     sa.Column('permit_no', sa.String(length=64), nullable=False),
@@ -209,6 +297,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_record_changes_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_record_changes_resource'), ['resource'], unique=False)
 
+    op.create_table('ruleset_versions',
+    sa.Column('version', sa.String(length=80), nullable=False),
+    sa.Column('ruleset_id', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('first_used_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('version', name=op.f('pk_ruleset_versions'))
+    )
     op.create_table('site_products',
     sa.Column('site_code', sa.String(length=64), nullable=False),
     sa.Column('product_code', sa.String(length=64), nullable=False),
@@ -225,7 +320,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site_products')),
-    sa.UniqueConstraint('site_code', 'product_code', name=op.f('uq_site_products_site_code'))
+    sa.UniqueConstraint('site_code', 'product_code', name=op.f('uq_site_products_site_code_product_code'))
     )
     with op.batch_alter_table('site_products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_site_products_cas'), ['cas'], unique=False)
@@ -344,12 +439,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_waybills_vehicle_plate'), ['vehicle_plate'], unique=False)
         batch_op.create_index(batch_op.f('ix_waybills_waybill_status'), ['waybill_status'], unique=False)
 
+    op.create_table('decision_reasons',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('severity', sa.String(length=8), nullable=False),
+    sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_decision_reasons_decision_id_decisions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_reasons'))
+    )
+    with op.batch_alter_table('decision_reasons', schema=None) as batch_op:
+        batch_op.create_index('ix_decision_reasons_code_decision', ['code', 'decision_id'], unique=False)
+
     # ### end Alembic commands ###
+    append_only_triggers()
 
 
 def downgrade() -> None:
+    drop_append_only_triggers()
     """Downgrade schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('decision_reasons', schema=None) as batch_op:
+        batch_op.drop_index('ix_decision_reasons_code_decision')
+
+    op.drop_table('decision_reasons')
     with op.batch_alter_table('waybills', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_waybills_waybill_status'))
         batch_op.drop_index(batch_op.f('ix_waybills_vehicle_plate'))
@@ -385,6 +497,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_site_products_cas'))
 
     op.drop_table('site_products')
+    op.drop_table('ruleset_versions')
     with op.batch_alter_table('record_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_record_changes_resource'))
         batch_op.drop_index(batch_op.f('ix_record_changes_record_id'))
@@ -402,11 +515,32 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_permits_owner'))
 
     op.drop_table('permits')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_pending')
+        batch_op.drop_index(batch_op.f('ix_outbox_decision_id'))
+
+    op.drop_table('outbox')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisations_status'))
         batch_op.drop_index(batch_op.f('ix_organisations_owner'))
 
     op.drop_table('organisations')
+    with op.batch_alter_table('loading_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_loading_records_waybill_no'))
+        batch_op.drop_index(batch_op.f('ix_loading_records_site_code'))
+
+    op.drop_table('loading_records')
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decisions_waybill_no'))
+        batch_op.drop_index(batch_op.f('ix_decisions_vehicle_plate'))
+        batch_op.drop_index(batch_op.f('ix_decisions_un_number'))
+        batch_op.drop_index('ix_decisions_site_created')
+        batch_op.drop_index(batch_op.f('ix_decisions_overrides'))
+        batch_op.drop_index(batch_op.f('ix_decisions_outcome'))
+        batch_op.drop_index(batch_op.f('ix_decisions_carrier_uscc'))
+
+    op.drop_table('decisions')
+    op.drop_table('chain_heads')
     with op.batch_alter_table('catalogue_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalogue_entries_serial'))
 
@@ -429,3 +563,37 @@ def downgrade() -> None:
 
     op.drop_table('adr_entries')
     # ### end Alembic commands ###
+
+
+APPEND_ONLY = ("decisions", "decision_reasons")
+
+
+def append_only_triggers() -> None:
+    """The decision log refuses UPDATE and DELETE in the database itself, not only in the app."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("""
+            CREATE FUNCTION loadgate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the decision log is append-only (% on %)', TG_OP, TG_TABLE_NAME;
+            END $$""")
+        for table in APPEND_ONLY:
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION loadgate_append_only()")
+    elif dialect == "sqlite":
+        for table in APPEND_ONLY:
+            for action in ("UPDATE", "DELETE"):
+                op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END")
+
+
+def drop_append_only_triggers() -> None:
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        if dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        elif dialect == "sqlite":
+            for action in ("update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS loadgate_append_only()")
