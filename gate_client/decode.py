@@ -33,12 +33,11 @@ _ZBAR_NAMES = {"QRCODE": "QRCode", "CODE128": "Code128", "PDF417": "PDF417"}
 # Images whose longer side is below this are upscaled once as a fallback: modules of a few
 # pixels are too small for both decoders' binarizers.
 _UPSCALE_BELOW = 800
-# Orientation estimate: done on at most this many pixels per side, and skipped when the image is
-# already within this many degrees of level (both decoders handle that, and 90-degree turns).
+# Orientation estimate: made on at most this many pixels per side; no levelled variant is tried
+# within this many degrees of level (both decoders handle that, and 90-degree turns).
 _ANGLE_SIZE = 640
 _LEVEL_TOLERANCE = 4.0
-# zxing-cpp reads PDF417 right up to about 5 degrees of tilt; a symbol whose reported sides are
-# within this of level is taken as read right without a second look.
+# A PDF417 reading is trusted as is when its symbol is within this many degrees of level.
 _SQUARE_TOLERANCE = 2.0
 
 Points = tuple[tuple[int, int], ...]
@@ -65,19 +64,25 @@ class _Variant:
 def decode_image(image: np.ndarray) -> list[ScannedCode]:
     """Return the codes in a BGR, BGRA or grayscale image, trying cheap readers first."""
     image = _as_uint8(image)
-    # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
-    codes = _read_zxing(image)
-    if codes:
-        return codes
-    gray = _to_gray(image)
-    codes = _read_zbar(gray)
-    if codes:
-        return codes
-    for variant in _variants(gray):
-        codes = _read_variant(variant)
+    for codes in _readings(image):
+        codes = _checked_pdf417(codes, image)
         if codes:
             return codes
-    return _read_opencv(image)
+    return []
+
+
+def _readings(image: np.ndarray) -> Iterator[list[ScannedCode]]:
+    """Readings from the cheapest to the dearest; the caller stops at the first non-empty one."""
+    # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
+    yield _read_zxing(image)
+    gray = _to_gray(image)
+    yield _read_zbar(gray)
+    for variant in _variants(gray):
+        yield _merge(
+            _read_zxing(variant.image, variant.to_input),
+            _read_zbar(variant.image, variant.to_input),
+        )
+    yield _read_opencv(image)
 
 
 def decode_file(path: str | os.PathLike[str]) -> list[ScannedCode]:
@@ -138,47 +143,51 @@ def _variants(gray: np.ndarray) -> Iterator[_Variant]:
     # Blur first: textured or halftoned codes (photos printed into the modules) and sensor noise
     # break the binarizers, and it is as cheap as a copy.
     yield _Variant(cv2.GaussianBlur(gray, (5, 5), 0))
-    # Global, then local contrast for dim, backlit or glare-washed labels.
-    yield _Variant(cv2.equalizeHist(gray))
-    yield _Variant(cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray))
-    # Light-on-dark: zbar never tries it and zxing-cpp only for 2D codes.
+    # Local contrast, for dim, backlit or glare-washed labels.
+    yield _Variant(_clahe(gray))
+    # Light on dark: zbar never tries it, and zxing-cpp only for 2D codes.
     yield _Variant(cv2.bitwise_not(gray))
+    # Bar codes read only within a few degrees of level (PDF417 about 5, Code 128 about 15):
+    # turn the image so that its strongest edge direction is level.
+    angle = _dominant_angle(gray)
+    if abs(angle) >= _LEVEL_TOLERANCE:
+        yield _rotated(gray, angle)
     if max(gray.shape) < _UPSCALE_BELOW:
         yield _Variant(
             cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC),
             np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]),
         )
-    # Bar codes read only within a few degrees of level (PDF417 about 5, Code 128 about 15):
-    # turn the image so that its strongest edge direction becomes vertical.
-    angle = _dominant_angle(gray)
-    if angle is not None:
-        yield _rotated(gray, angle)
 
 
-def _dominant_angle(gray: np.ndarray) -> float | None:
-    """Angle (degrees) of the strongest gradient direction, None when already near 0 or 90."""
+def _clahe(gray: np.ndarray) -> np.ndarray:
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def _dominant_angle(gray: np.ndarray) -> float:
+    """The turn in degrees, within +-45, that levels the image's strongest edge direction."""
     scale = min(1.0, _ANGLE_SIZE / max(gray.shape))
     if scale < 1.0:
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    # 5x5 kernels: 3x3 ones see the staircase of a tilted edge as level and upright steps.
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=5)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=5)
     magnitude, angle = cv2.cartToPolar(gx, gy, angleInDegrees=True)
-    # ">=": a clean printed edge gives many equal magnitudes, and they are the ones wanted.
-    # The threshold from every other pixel in both directions: as good, and 4 times cheaper.
+    # Threshold from every other pixel each way (4 times cheaper, as good); ">=" because a clean
+    # printed edge gives many equal magnitudes, and they are the ones wanted.
     threshold = np.percentile(magnitude[::2, ::2], 90)
     strong = (magnitude >= threshold) & (magnitude > 0)
     if not strong.any():
-        return None
-    # Bars give one orientation and its opposite; fold to 0..180 and smooth circularly.
+        return 0.0
+    # Bars give one direction and its opposite: fold to 0..180 and smooth circularly.
     bins = np.bincount(
         (angle[strong] % 180.0).astype(np.int64) % 180, weights=magnitude[strong], minlength=180
     )
     kernel = np.ones(5) / 5.0
     smooth = np.convolve(np.concatenate([bins[-2:], bins, bins[:2]]), kernel, mode="valid")
-    # Decoders handle 90-degree turns themselves: the smallest turn to level is enough.
+    # The decoders handle 90-degree turns themselves: the smallest turn to level is enough.
     turn = (float(np.argmax(smooth)) + 0.5) % 90.0
-    turn = turn - 90.0 if turn > 45.0 else turn
-    return None if abs(turn) < _LEVEL_TOLERANCE else turn
+    return turn - 90.0 if turn > 45.0 else turn
+
 
 def _rotated(gray: np.ndarray, angle: float) -> _Variant:
     height, width = gray.shape
@@ -199,11 +208,6 @@ def _rotated(gray: np.ndarray, angle: float) -> _Variant:
         borderValue=float(gray.mean()),
     )
     return _Variant(rotated, cv2.invertAffineTransform(matrix))
-
-
-def _read_variant(variant: _Variant) -> list[ScannedCode]:
-    first = _read_zxing(variant.image, variant.to_input)
-    return _merge(first, _read_zbar(variant.image, variant.to_input))
 
 
 def _merge(preferred: list[ScannedCode], others: list[ScannedCode]) -> list[ScannedCode]:
@@ -236,7 +240,7 @@ def _centre_inside(points: Points, polygon: Points) -> bool:
 
 
 def _read_zxing(image: np.ndarray, to_input: np.ndarray | None = None) -> list[ScannedCode]:
-    codes = _checked_pdf417(_zxing_codes(image), image)
+    codes = _zxing_codes(image)
     return [_moved(code, to_input) for code in codes] if to_input is not None else codes
 
 
@@ -262,10 +266,10 @@ def _zxing_codes(image: np.ndarray) -> list[ScannedCode]:
 
 
 def _checked_pdf417(codes: list[ScannedCode], image: np.ndarray) -> list[ScannedCode]:
-    """Keep a PDF417 reading only if the symbol is level, or re-read it levelled.
+    """Keep a PDF417 reading if the symbol is level; else trust only a re-read of it levelled.
 
-    zxing-cpp reads PDF417 tilted by more than about 5 degrees into wrong text with no error
-    reported (its scan lines cross rows); a levelled view is read right or not at all.
+    zxing-cpp reads PDF417 tilted by a few degrees into wrong text with no error reported (its
+    scan lines cross rows); a levelled view is read right or not at all.
     """
     if not any(code.symbology == "PDF417" for code in codes):
         return codes
@@ -283,7 +287,7 @@ def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
     """The code itself if it is level, else what a levelled crop around it reads as PDF417."""
     corners = np.asarray(code.position, dtype=np.int32).reshape(-1, 2)
     # zxing-cpp's reported sides follow the start and stop patterns: square ones mean level,
-    # which spares the common case the cost of the orientation estimate.
+    # which spares the common case the cost of an orientation estimate.
     if _square_sides(corners):
         return [code]
     x, y, width, height = cv2.boundingRect(corners)
@@ -291,14 +295,21 @@ def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
     margin = max(width, height) // 4
     x0, y0 = max(x - margin, 0), max(y - margin, 0)
     crop = gray[y0 : y + height + margin, x0 : x + width + margin]
-    angle = _dominant_angle(crop) if crop.size else None
-    if angle is None:
+    if crop.size == 0:
+        return []
+    angle = _dominant_angle(crop)
+    if abs(angle) < _SQUARE_TOLERANCE:
         return [code]
     levelled = _rotated(crop, angle)
-    codes = _zxing_codes(levelled.image)
     to_input = levelled.to_input.copy()
     to_input[:, 2] += (x0, y0)
-    return [_moved(c, to_input) for c in codes if c.symbology == "PDF417"]
+    # The first reading may have come from a contrast-enhanced variant: try that too.
+    for image in (levelled.image, _clahe(levelled.image)):
+        codes = [c for c in _read_zxing(image, to_input) if c.symbology == "PDF417"]
+        # Two texts from a crop around one symbol: at least one is wrong, and which is unknown.
+        if len(codes) == 1:
+            return codes
+    return []
 
 
 def _square_sides(corners: np.ndarray) -> bool:

@@ -66,6 +66,8 @@ def database_url(template_db: str, tmp_path: Path) -> str:
         engine = create_engine(template_db)
         tables = [t.name for t in Base.metadata.sorted_tables if t.name not in KEPT_TABLES]
         with engine.begin() as conn:
+            # Fail loudly, not hang, if a connection of the previous test still holds a lock.
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
                               + " RESTART IDENTITY CASCADE"))
         engine.dispose()

@@ -118,6 +118,14 @@ def _export_csv(rows: Iterator[Any]) -> Iterator[str]:
     yield out.getvalue()
 
 
+def _ending(chunks: Iterator[str], session: Any) -> Iterator[str]:
+    """Stream the chunks, then end the read transaction even if the client never closes."""
+    try:
+        yield from chunks
+    finally:
+        session.close()
+
+
 @bp.get("/decisions/export")
 @require("admin", "regulator", "enterprise")
 def export() -> Response:
@@ -134,5 +142,5 @@ def export() -> Response:
         body, mime = _export_json(rows, heads), "application/json"
     else:
         body, mime = _export_csv(rows), "text/csv"
-    return Response(stream_with_context(body), mimetype=mime, headers={
+    return Response(stream_with_context(_ending(body, session)), mimetype=mime, headers={
         "Content-Disposition": f"attachment; filename=decisions-{stamp}.{fmt}"})

@@ -1,0 +1,1032 @@
+"""Latency of ``POST /api/v1/verifications`` at scale, next to a one-lookup floor, in one run.
+
+Usage:
+    python bench/verify.py [--vehicles 100000] [--persons N] [--tanks N] [--waybills 1000000]
+                           [--decisions 1000000] [--requests 2000] [--warmup 100] [--profile 200]
+                           [--backends sqlite,postgresql] [--pg-admin-url URL] [--keep DIR]
+
+Quick check: ``python bench/verify.py --vehicles 2000 --waybills 20000 --decisions 20000
+--requests 200``.
+
+For each backend (SQLite file first, then PostgreSQL) the script creates a fresh database
+(migrations + product master), bulk-seeds valid pre-load files (half tractors, half 挂 trailers,
+drivers and escorts, tanks carrying UN1203 汽油 II, waybills issued for the site, a few
+blacklist entries and permits) and a hash-chained decision log for 21 sites whose chains pass
+``gate-service audit verify``. Seeding uses bulk Core inserts (SQLite) or COPY (PostgreSQL).
+
+It then serves the app over real HTTP (werkzeug threaded server in a background thread, one
+keep-alive ``http.client`` connection) with a floor endpoint registered on the same app:
+``GET /bench/floor?plate=`` does one indexed ``vehicles.plate`` lookup behind the same
+``@require`` token check as the verification, so both pay the token lookup. Requests alternate
+verification / floor; every verification uses its own waybill and idempotency key. Times are the
+client's round trip (perf_counter around request + response read); the in-server WSGI time is
+printed beside them. Finally it profiles verifications with cProfile (through the test client)
+and traces their SQL statements, so the service team can see where the time goes.
+
+``--keep DIR`` keeps the SQLite file in DIR and does not drop the PostgreSQL database; otherwise
+both are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import http.client
+import io
+import itertools
+import json
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import Counter
+from collections import defaultdict
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask import request
+from sqlalchemy import JSON
+from sqlalchemy import Engine
+from sqlalchemy import Table
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import text
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import rules  # noqa: E402
+from gate_service import create_app  # noqa: E402
+from gate_service import get_settings  # noqa: E402
+from gate_service import models as m  # noqa: E402
+from gate_service.api.verifications import VERIFIERS  # noqa: E402
+from gate_service.auth import issue_token  # noqa: E402
+from gate_service.auth import require  # noqa: E402
+from gate_service.db import get_session  # noqa: E402
+from gate_service.db import new_session  # noqa: E402
+from gate_service.decisions import chain  # noqa: E402
+from gate_service.decisions import pii  # noqa: E402
+from gate_service.migrate import upgrade  # noqa: E402
+from gate_service.products.loader import load_products  # noqa: E402
+from tests.factories import id_number  # noqa: E402
+from tests.factories import uscc  # noqa: E402
+
+SITE = "JMS01"
+OTHER_SITES = tuple(f"S{i:02d}" for i in range(1, 21))
+SITES = (SITE, *OTHER_SITES)
+GATES = ["G1", "G2", "G3", "G4"]
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # GA 36: no I, no O
+SERIAL = "0123456789" + LETTERS
+REGIONS = ("230802", "230103", "110101", "310101", "440103", "510104", "320102", "370102")
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+GIVEN = ("建国", "秀兰", "海涛", "丽娜", "志强", "春梅", "文博", "晓东", "玉珍", "国庆", "红霞", "立新")
+GASOLINE = {"un_number": "1203", "name": "汽油", "packing_group": "II"}
+METHANOL = {"un_number": "1230", "name": "甲醇", "packing_group": "II"}
+CHECKLIST = {"grounding": True, "no_leaks": True, "placards": True}
+FAR = dt.date(2035, 6, 30)
+CHUNK = 20_000
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+
+def _base34(n: int, width: int) -> str:
+    out = ""
+    for _ in range(width):
+        n, r = divmod(n, 34)
+        out = SERIAL[r] + out
+    return out
+
+
+def plate(i: int, trailer: bool = False) -> str:
+    """A GA 36 plate, spread over provinces and authority letters: 黑D3X7K2, 吉A0B9C挂."""
+    province, letter = PROVINCES[i % 31], LETTERS[(i // 31) % 24]
+    width = 4 if trailer else 5
+    serial = _base34((i // 744 * 7919 + 12345) % 34**width, width)
+    return f"{province}{letter}{serial}{'挂' if trailer else ''}"
+
+
+def person_id(i: int) -> str:
+    """A GB 11643 ID number (check character computed), unique for i < 96 million."""
+    born = dt.date(1965, 1, 1) + dt.timedelta(days=(i // 8) % 12_000)
+    return id_number(f"{REGIONS[i % 8]}{born:%Y%m%d}{(i // 96_000) % 1000:03d}")
+
+
+def carrier_uscc(c: int) -> str:
+    """A GB 32100 unified social credit code of carrier ``c``."""
+    return uscc(f"91230800MA{c:07d}")
+
+
+PLANT = uscc("91230800MA1A00001")
+CONSIGNEE = uscc("91230100MA1C00003")
+
+
+# --- the population -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many records of each kind to seed."""
+
+    vehicles: int
+    persons: int
+    tanks: int
+    waybills: int
+    decisions: int
+
+
+@dataclass(frozen=True)
+class Population:
+    """Which record is which: pair p = tractor p + trailer p; waybill w travels with pair w % pairs.
+
+    The last ``fresh`` waybills are issued for the benchmark site and never used; the others are
+    history (loaded), spread over the 21 sites, and the synthetic decisions refer to them.
+    """
+
+    sizes: Sizes
+    fresh: int
+    today: dt.date
+
+    @property
+    def pairs(self) -> int:
+        return self.sizes.vehicles // 2
+
+    @property
+    def drivers(self) -> int:
+        return self.sizes.persons // 2
+
+    @property
+    def carriers(self) -> int:
+        return max(10, self.sizes.vehicles // 500)
+
+    @property
+    def history(self) -> int:
+        return self.sizes.waybills - self.fresh
+
+    def waybill_no(self, w: int) -> str:
+        return f"YD2026{w:09d}"
+
+    def tank_no(self, t: int) -> str:
+        return f"TK{t:07d}"
+
+    def cert_no(self, i: int) -> str:
+        return f"{PROVINCES[i % 31]}交危{'驾' if i < self.drivers else '押'}{i:09d}"
+
+    @cached_property
+    def tractors(self) -> list[str]:
+        return [plate(p) for p in range(self.pairs)]
+
+    @cached_property
+    def trailers(self) -> list[str]:
+        return [plate(p, trailer=True) for p in range(self.pairs)]
+
+    @cached_property
+    def ids(self) -> list[str]:
+        return [person_id(i) for i in range(self.sizes.persons)]
+
+    @cached_property
+    def certs(self) -> list[str]:
+        return [self.cert_no(i) for i in range(self.sizes.persons)]
+
+    @cached_property
+    def carrier_codes(self) -> list[str]:
+        return [carrier_uscc(c) for c in range(self.carriers)]
+
+    def visit(self, w: int) -> dict[str, Any]:
+        """The records waybill ``w`` names."""
+        p = w % self.pairs
+        per_trailer = max(1, self.sizes.tanks // self.pairs)
+        driver = p % self.drivers
+        escort = self.drivers + p % (self.sizes.persons - self.drivers)
+        return {"pair": p, "vehicle": self.tractors[p], "trailer": self.trailers[p],
+                "tank": self.tank_no(p + self.pairs * ((w // self.pairs) % per_trailer)),
+                "driver": driver, "escort": escort, "driver_id": self.ids[driver],
+                "escort_id": self.ids[escort], "carrier": self.carrier_codes[p % self.carriers],
+                "quantity": float(15_000 + (w % 50) * 100),
+                "site": SITE if w >= self.history else SITES[w % len(SITES)]}
+
+
+def _common(owner: str | None, now: dt.datetime) -> dict[str, Any]:
+    return {"status": "active", "version": 1, "owner": owner, "created_at": now, "updated_at": now}
+
+
+def organisation_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    yield {"uscc": PLANT, "name": "佳木斯龙江化工有限公司", "kinds": ["loader", "consignor"],
+           **_common(PLANT, now)}
+    yield {"uscc": CONSIGNEE, "name": "哈尔滨新区化学品经销有限公司", "kinds": ["consignee"],
+           **_common(CONSIGNEE, now)}
+    for c in range(pop.carriers):
+        code = carrier_uscc(c)
+        yield {"uscc": code, "name": f"危险货物运输有限公司{c:04d}", "kinds": ["carrier"],
+               **_common(code, now)}
+
+
+def site_rows(now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for code in SITES:
+        yield {"code": code, "name": f"{code} 装车站", "owner_uscc": PLANT, "profile": "cn-2019",
+               "timezone": "Asia/Shanghai", "gates": GATES, **_common(PLANT, now)}
+
+
+def site_product_rows(now: dt.datetime) -> Iterator[dict[str, Any]]:
+    products = (("P-GASOLINE", "汽油", "86290-81-5", "1203", "II"),
+                ("P-METHANOL", "甲醇", "67-56-1", "1230", "II"))
+    for code in SITES:
+        for product_code, name, cas, un, pg in products:
+            yield {"site_code": code, "product_code": product_code, "name": name, "cas": cas,
+                   "un_number": un, "packing_group": pg, "sds_version": "SDS-2025-03",
+                   "label_version": "LBL-2025-03", **_common(PLANT, now)}
+
+
+def carrier_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for c in range(pop.carriers):
+        code = carrier_uscc(c)
+        yield {"uscc": code, "name": f"危险货物运输有限公司{c:04d}",
+               "license_no": f"黑交运管许可字{c:09d}号", "license_valid_until": FAR,
+               "scope": ["2", "3", "8"], **_common(code, now)}
+
+
+def vehicle_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for i in range(pop.sizes.vehicles):
+        p, trailer = i % pop.pairs, i >= pop.pairs
+        owner = pop.carrier_codes[p % pop.carriers]
+        yield {"plate": (pop.trailers if trailer else pop.tractors)[p], "kind": "trailer" if trailer else "tractor",
+               "vin": None, "carrier_uscc": owner, "rated_load_kg": 32_000 if trailer else None,
+               "registration_valid_until": FAR, "transport_permit_no": f"黑交运管字{i:09d}",
+               "transport_permit_valid_until": FAR, "permit_scope": ["2", "3", "8"],
+               "adr_vehicle_type": None, "adr_approval_valid_until": None, **_common(owner, now)}
+
+
+def tank_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for t in range(pop.sizes.tanks):
+        p = t % pop.pairs
+        yield {"tank_no": pop.tank_no(t), "kind": "atmospheric",
+               "vehicle_plate": pop.trailers[p], "capacity_l": 36_000,
+               "max_fill_kg": 25_000, "tank_code": "LGBF",
+               "media": [GASOLINE, METHANOL] if t % 3 else [GASOLINE], "registration_no": None,
+               "registered_medium": None, "inspection_report_no": f"GJ-2026-{t:07d}",
+               "inspected_on": dt.date(2026, 6, 10), "next_inspection_due": FAR,
+               "last_cargo_un": "1203", **_common(pop.carrier_codes[p % pop.carriers], now)}
+
+
+def person_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for i in range(pop.sizes.persons):
+        driver = i < pop.drivers
+        owner = pop.carrier_codes[i % pop.carriers]
+        yield {"id_number": pop.ids[i],
+               "name": SURNAMES[i % 20] + GIVEN[(i // 20) % len(GIVEN)],
+               "phone": f"139{i:08d}", "carrier_uscc": owner,
+               "qualification_cert_no": pop.certs[i],
+               "qualification_categories": ["驾驶员"] if driver else ["押运员"],
+               "qualification_valid_until": FAR,
+               "driving_license_class": "A2" if driver else None,
+               "driving_license_valid_until": FAR if driver else None, "adr_cert_no": None,
+               "adr_specialisations": [], "adr_valid_until": None, **_common(owner, now)}
+
+
+def waybill_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    for w in range(pop.sizes.waybills):
+        v = pop.visit(w)
+        fresh = w >= pop.history
+        planned = pop.today if fresh else pop.today - dt.timedelta(days=1 + w % 365)
+        yield {"waybill_no": pop.waybill_no(w), "waybill_status": "issued" if fresh else "loaded",
+               "consignor_uscc": PLANT, "consignor_name": "佳木斯龙江化工有限公司",
+               "consignee_uscc": CONSIGNEE, "consignee_name": "哈尔滨新区化学品经销有限公司",
+               "carrier_uscc": v["carrier"], "loader_site": v["site"], "destination": "哈尔滨市松北区",
+               "planned_date": planned, "vehicle_plate": v["vehicle"],
+               "trailer_plate": v["trailer"], "tank_no": v["tank"],
+               "driver_id_number": v["driver_id"], "escort_id_number": v["escort_id"],
+               "goods": [{**GASOLINE, "class": "3", "quantity_kg": v["quantity"]}],
+               "permit_no": None, **_common(v["carrier"], now)}
+
+
+def permit_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    """Toxic-goods road passes for every 100th pair (the resolver reads them by plate)."""
+    for n, p in enumerate(range(0, pop.pairs, 100)):
+        d = p % pop.drivers
+        yield {"permit_no": f"JD23{n:08d}", "kind": "toxic_road_pass",
+               "goods": [{"un_number": "3414", "name": "氰化钠溶液", "quantity_kg": 10000.0}],
+               "vehicle_plate": pop.tractors[p], "driver_id_number": pop.ids[d],
+               "escort_id_number": pop.ids[pop.drivers + p % (pop.sizes.persons - pop.drivers)],
+               "origin": "佳木斯市", "destination": "哈尔滨市", "route": "G11 鹤大高速",
+               "valid_from": dt.date(2026, 1, 1), "valid_until": FAR, **_common(None, now)}
+
+
+def blacklist_rows(pop: Population, now: dt.datetime) -> Iterator[dict[str, Any]]:
+    """About 0.4% of tractors, tanks and people listed (half of them since lifted)."""
+    step = 250
+    subjects = [("vehicle", pop.tractors[p]) for p in range(7, pop.pairs, step)]
+    subjects += [("tank", pop.tank_no(t)) for t in range(11, pop.sizes.tanks, step)]
+    subjects += [("person", pop.ids[i]) for i in range(13, pop.sizes.persons, step)]
+    for n, (kind, key) in enumerate(subjects):
+        row = {"subject_kind": kind, "subject_key": key, "reason": "事故停运整改",
+               "source": "佳木斯市交通运输局", "valid_from": dt.date(2026, 1, 1),
+               "valid_until": None, **_common(None, now)}
+        if n % 2:
+            row["status"] = "inactive"
+        yield row
+
+
+# --- the decision log -------------------------------------------------------------------------
+
+
+REFUSALS = (
+    ("C08", "TANK_INSPECTION_EXPIRED", "罐体检验已过期（下次检验日期 2026-10-31）",
+     "Tank inspection expired (next inspection due 2026-10-31)"),
+    ("C05", "DRIVER_CERT_EXPIRED", "驾驶员从业资格证已过期（有效期至 2026-09-30）",
+     "Driver qualification certificate expired (valid until 2026-09-30)"),
+    ("C13", "GOODS_MISMATCH", "运单货物与装货计划不符", "Waybill goods do not match the plan"),
+)
+
+
+@dataclass
+class ChainState:
+    """Running heads of every site's chain while the log is generated."""
+
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def link(self, site: str) -> tuple[int, str]:
+        seq, prev = self.heads.get(site, (0, chain.GENESIS))
+        return seq + 1, prev
+
+
+@dataclass
+class Sealed:
+    """Masked forms and commitments of ID numbers, computed once per person."""
+
+    secret: str
+    masks: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, str] = field(default_factory=dict)
+
+    def mask(self, value: str) -> str:
+        if value not in self.masks:
+            self.masks[value] = pii.mask(value)
+        return self.masks[value]
+
+    def commit(self, value: str) -> str:
+        if value not in self.commits:
+            self.commits[value] = pii.commit(self.secret, value)
+        return self.commits[value]
+
+
+def _decision_body(pop: Population, k: int, v: dict[str, Any], when: dt.datetime, version: str,
+                   sealed: Sealed) -> dict[str, Any]:
+    """A decision body as ``record_decision`` writes it (masked IDs with their commitments),
+    without the bulky evidence."""
+    w, site = k % pop.history, v["site"]
+    refusal = REFUSALS[k % 3] if k % 13 == 0 else None
+    outcome = "REFUSE" if refusal else "INCOMPLETE" if k % 101 == 0 else "ALLOW"
+    scans = [f"LG1:VEH:{v['vehicle']}", f"LG1:VEH:{v['trailer']}", f"LG1:TNK:{v['tank']}",
+             f"LG1:PSN:{pop.certs[v['driver']]}", f"LG1:PSN:{pop.certs[v['escort']]}",
+             f"LG1:WBL:{pop.waybill_no(w)}"]
+    reasons = [{"check": c, "code": code, "severity": "refuse", "subject": f"tank:{v['tank']}",
+                "message": zh, "message_en": en, "citation": "", "details": {}}
+               for c, code, zh, en in ([refusal] if refusal else [])]
+    local = (when + dt.timedelta(hours=8)).date().isoformat()
+    return {
+        "decision_id": str(uuid.uuid4()), "site_code": site, "gate": GATES[k % 2],
+        "created_at": when.isoformat(), "local_date": local, "kind": "verification",
+        "outcome": outcome, "operator": f"operator:gate-{site}",
+        "idempotency_key": uuid.uuid4().hex, "overrides": None, "waybill_no": pop.waybill_no(w),
+        "carrier_uscc": v["carrier"], "vehicle_plate": v["vehicle"], "un_number": "1203",
+        "highly_toxic": False, "high_risk": False, "ruleset_id": "cn-2019",
+        "ruleset_version": version,
+        "inputs": {"scans": [{"text": s, "symbology": "QRCode"} for s in scans],
+                   "load": {"un_number": "1203", "quantity_kg": v["quantity"], "name": None,
+                            "packing_group": None}, "checklist": CHECKLIST},
+        "unrecognised": [], "evidence": {},
+        "resolved": {"vehicle": v["vehicle"], "trailer": v["trailer"], "tank": v["tank"],
+                     "driver": sealed.mask(v["driver_id"]), "escort": sealed.mask(v["escort_id"]),
+                     "waybill": pop.waybill_no(w), "carrier": v["carrier"]},
+        "reasons": reasons, "warnings": [],
+        "missing": ["escort"] if outcome == "INCOMPLETE" else [],
+        "pii_commitments": {"resolved.driver": sealed.commit(v["driver_id"]),
+                            "resolved.escort": sealed.commit(v["escort_id"])},
+        "latency_ms": round(8 + (k % 50) / 10, 3),
+    }
+
+
+def decision_rows(pop: Population, state: ChainState, version: str, secret: str
+                  ) -> Iterator[dict[str, Any]]:
+    """``sizes.decisions`` chained decisions over the last year, per site in time order."""
+    total = pop.sizes.decisions
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
+    step = dt.timedelta(days=365) / max(total, 1)
+    sealed = Sealed(secret)
+    for k in range(total):
+        when = start + step * k
+        v = pop.visit(k % pop.history)
+        body = _decision_body(pop, k, v, when, version, sealed)
+        seq, prev = state.link(v["site"])
+        body |= {"seq": seq, "prev_hash": prev}
+        body_text = chain.canonical(body)
+        digest = chain.link_hash(prev, body_text)
+        state.heads[v["site"]] = (seq, digest)
+        for reason in body["reasons"]:
+            state.reasons.append({"decision_id": k + 1, "code": reason["code"],
+                                  "severity": "refuse"})
+        yield {"id": k + 1, **{name: body[name] for name in chain.MIRRORED}, "created_at": when,
+               "local_date": dt.date.fromisoformat(body["local_date"]),
+               "latency_ms": body["latency_ms"], "body": body_text,
+               "pii": {"resolved.driver": v["driver_id"], "resolved.escort": v["escort_id"]},
+               "hash": digest}
+
+
+# --- bulk loading ---------------------------------------------------------------------------
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int = CHUNK) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def sqlite_load(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Bulk ``INSERT`` (executemany) in chunks, one transaction."""
+    count = 0
+    with engine.begin() as conn:
+        for chunk in _chunks(rows):
+            conn.execute(insert(table), chunk)
+            count += len(chunk)
+    return count
+
+
+def pg_load(engine: Engine, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """``COPY ... FROM STDIN`` through psycopg; JSON columns are sent as JSON text."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    columns = list(first)
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    count = 0
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur, cur.copy(  # type: ignore[attr-defined]
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for item in itertools.chain([first], iterator):
+                copy.write_row([json.dumps(item[c], ensure_ascii=False) if j else item[c]
+                                for c, j in zip(columns, as_json, strict=True)])
+                count += 1
+        raw.commit()
+    finally:
+        raw.close()
+    return count
+
+
+@dataclass
+class Database:
+    """A benchmark database: where it is and how to drop it."""
+
+    backend: str
+    url: str
+    drop: Callable[[], None]
+
+
+def create_database(backend: str, workdir: Path, pg_admin_url: str, keep: bool) -> Database:
+    """A new empty database: a SQLite file in ``workdir`` or ``loadgate_bench_<random>``."""
+    if backend == "sqlite":
+        path = workdir / "verify-bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return Database(backend, f"sqlite:///{path}", lambda: None)
+    name = f"loadgate_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        if keep:
+            return
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return Database(backend, pg_admin_url.rsplit("/", 1)[0] + "/" + name, drop)
+
+
+def seed_engine(db: Database) -> Engine:
+    """An engine for seeding; SQLite gets a big cache and no journal while it loads."""
+    if db.backend == "postgresql":
+        return create_engine(db.url)
+    engine = create_engine(db.url)
+
+    @event.listens_for(engine, "connect")
+    def _fast(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=MEMORY", "synchronous=OFF", "cache_size=-1000000",
+                       "temp_store=MEMORY"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    return engine
+
+
+def seed(app: Flask, db: Database, pop: Population) -> dict[str, float]:
+    """Migrate, load the product master and bulk-seed every table; returns seconds per step."""
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade("head")
+        with new_session() as session, session.begin():
+            load_products(session)
+        app.extensions["gate.engine"].dispose()
+    times["migrate + product master"] = time.perf_counter() - started
+    now = dt.datetime.now(dt.UTC)
+    secret = get_settings(app).secret_key
+    profile = rules.load_profile("cn-2019")
+    state = ChainState()
+    engine = seed_engine(db)
+    load = pg_load if db.backend == "postgresql" else sqlite_load
+    steps: list[tuple[str, type[Any], Callable[[], Iterable[dict[str, Any]]]]] = [
+        ("organisations", m.Organisation, lambda: organisation_rows(pop, now)),
+        ("sites", m.Site, lambda: site_rows(now)),
+        ("site_products", m.SiteProduct, lambda: site_product_rows(now)),
+        ("carriers", m.Carrier, lambda: carrier_rows(pop, now)),
+        ("vehicles", m.Vehicle, lambda: vehicle_rows(pop, now)),
+        ("tanks", m.Tank, lambda: tank_rows(pop, now)),
+        ("persons", m.Person, lambda: person_rows(pop, now)),
+        ("waybills", m.Waybill, lambda: waybill_rows(pop, now)),
+        ("permits", m.Permit, lambda: permit_rows(pop, now)),
+        ("blacklist", m.BlacklistEntry, lambda: blacklist_rows(pop, now)),
+        ("ruleset_versions", m.RulesetVersion, lambda: [{
+            "version": profile.version, "ruleset_id": profile.id, "content": profile.to_data(),
+            "first_used_at": now - dt.timedelta(days=366)}]),
+        ("decisions", m.DecisionRow,
+         lambda: decision_rows(pop, state, profile.version, secret)),
+        ("decision_reasons", m.DecisionReason, lambda: state.reasons),
+        ("chain_heads", m.ChainHead, lambda: [
+            {"site_code": s, "seq": seq, "hash": h} for s, (seq, h) in state.heads.items()]),
+    ]
+    try:
+        for name, model, rows in steps:
+            began = time.perf_counter()
+            count = load(engine, model.__table__, rows())
+            times[f"{name} ({count:,})"] = time.perf_counter() - began
+        began = time.perf_counter()
+        finish_database(engine, db.backend)
+        times["finish (sequences, analyze / WAL)"] = time.perf_counter() - began
+    finally:
+        engine.dispose()
+    times["total"] = time.perf_counter() - started
+    return times
+
+
+def finish_database(engine: Engine, backend: str) -> None:
+    """PostgreSQL: move the id sequence past the explicit ids, VACUUM ANALYZE (as autovacuum
+    would); SQLite: back to WAL (no ANALYZE: the service never runs it)."""
+    if backend == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('decisions', 'id'), "
+                              "(SELECT coalesce(max(id), 1) FROM decisions))"))
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
+# --- the app under test -----------------------------------------------------------------------
+
+
+def floor_view() -> dict[str, Any]:
+    """The floor: one indexed lookup (``vehicles.plate``), behind the same token check."""
+    found = get_session().scalar(select(m.Vehicle).where(m.Vehicle.plate == request.args["plate"]))
+    if found is None:
+        return {"found": False}
+    return {"found": True, "plate": found.plate, "status": found.status, "version": found.version}
+
+
+class TimedWsgi:
+    """WSGI middleware keeping the in-server time of the last request (body included)."""
+
+    def __init__(self, wsgi: Callable[..., Any]) -> None:
+        self.wsgi = wsgi
+        self.last = 0.0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        began = time.perf_counter()
+        body = list(self.wsgi(environ, start_response))
+        self.last = time.perf_counter() - began
+        return body
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per request."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def build_app(url: str) -> tuple[Flask, TimedWsgi]:
+    """The service plus the floor endpoint on the same app, timed in-server."""
+    app = create_app({"DATABASE_URL": url})
+    app.add_url_rule("/bench/floor", "bench_floor", require(*VERIFIERS)(floor_view))
+    timer = TimedWsgi(app.wsgi_app)
+    app.wsgi_app = timer  # type: ignore[method-assign]
+    return app, timer
+
+
+def operator_token(app: Flask) -> str:
+    with app.app_context(), new_session() as session, session.begin():
+        return issue_token(session, name="bench-gate", role="operator", site_code=SITE)
+
+
+def visit_body(pop: Population, w: int, rng: random.Random) -> dict[str, Any]:
+    """A verification request for waybill ``w``: every code scanned, the waybill's goods as load."""
+    v = pop.visit(w)
+    driver = pop.certs[v["driver"]] if rng.random() < 0.5 else v["driver_id"]
+    codes = [f"LG1:VEH:{v['vehicle']}", f"LG1:VEH:{v['trailer']}", f"LG1:TNK:{v['tank']}",
+             f"LG1:PSN:{driver}", f"LG1:PSN:{v['escort_id']}",
+             f"LG1:WBL:{pop.waybill_no(w)}"]
+    return {"site": SITE, "gate": rng.choice(GATES),
+            "scans": [{"text": c, "symbology": "QRCode"} for c in codes],
+            "load": {"un_number": "1203", "quantity_kg": v["quantity"]},
+            "checklist": dict(CHECKLIST), "idempotency_key": uuid.uuid4().hex}
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection to the in-process server."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.auth = {"Authorization": f"Bearer {token}"}
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None
+             ) -> tuple[float, int, dict[str, Any]]:
+        headers = dict(self.auth)
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        began = time.perf_counter()
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        payload = response.read()
+        elapsed = time.perf_counter() - began
+        return elapsed, response.status, json.loads(payload)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Round-trip and in-server times (seconds) of one endpoint."""
+
+    http: list[float] = field(default_factory=list)
+    server: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """What one backend's measurement produced."""
+
+    verification: Samples = field(default_factory=Samples)
+    floor: Samples = field(default_factory=Samples)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def _pair(client: Client, timer: TimedWsgi, pop: Population, w: int, rng: random.Random,
+          run: Run | None) -> None:
+    """One verification, then one floor lookup of the same tractor."""
+    took, status, body = client.call("POST", "/api/v1/verifications", visit_body(pop, w, rng))
+    if status != 200:
+        raise RuntimeError(f"verification answered {status}: {body}")
+    verification_server = timer.last
+    path = "/bench/floor?plate=" + urllib.parse.quote(pop.visit(w)["vehicle"])
+    floor_took, floor_status, floor_body = client.call("GET", path)
+    if floor_status != 200 or not floor_body.get("found"):
+        raise RuntimeError(f"floor answered {floor_status}: {floor_body}")
+    if run is None:
+        return
+    run.verification.http.append(took)
+    run.verification.server.append(verification_server)
+    run.floor.http.append(floor_took)
+    run.floor.server.append(timer.last)
+    run.outcomes[body["outcome"]] += 1
+    run.reasons.update(r["code"] for r in body["reasons"])
+    run.reasons.update(f"missing:{slot}" for slot in body["missing"])
+
+
+def measure(app: Flask, timer: TimedWsgi, token: str, pop: Population, waybills: list[int],
+            warmup: int, rng: random.Random) -> Run:
+    """Serve over HTTP and alternate verification / floor; the first ``warmup`` pairs are dropped."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = Client(server.server_port, token)
+    run = Run()
+    try:
+        for n, w in enumerate(waybills):
+            _pair(client, timer, pop, w, rng, run if n >= warmup else None)
+    finally:
+        client.close()
+        server.shutdown()
+        thread.join()
+    return run
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """p50, p90, p99 in milliseconds."""
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[89] * 1000, cuts[98] * 1000
+
+
+# --- where the time goes ----------------------------------------------------------------------
+
+# Phases of a verification, as (file suffix, function) in the cProfile statistics.
+PHASES = (
+    ("auth.py", "lookup_caller", "token lookup (@require)"),
+    ("api/verifications.py", "_body", "parse + validate request (marshmallow)"),
+    ("decisions/service.py", "site_for", "site_for"),
+    ("decisions/chain.py", "lock_head", "chain.lock_head (x2: verify + append)"),
+    ("decisions/service.py", "remember_ruleset", "remember_ruleset"),
+    ("decisions/resolve.py", "resolve", "resolve (load records)"),
+    ("products/lookup.py", "product_facts", "  of which product_facts"),
+    ("rules/registry.py", "evaluate", "rules.evaluate"),
+    ("decisions/service.py", "_claim_waybill", "claim waybill (UPDATE)"),
+    ("decisions/service.py", "record_decision", "record_decision"),
+    ("decisions/service.py", "_evidence", "  of which evidence to_json"),
+    ("decisions/pii.py", "seal", "  of which pii.seal"),
+    ("decisions/chain.py", "append", "  of which chain.append (+ flush)"),
+    ("decisions/service.py", "response_of", "response_of (json.loads body, x2)"),
+    ("sqlalchemy/orm/session.py", "commit", "session commit"),
+)
+PLUMBING = ("werkzeug/", "flask/", "contextlib.py", "cProfile", "~", "<string>", "bench/verify.py",
+            "api/verifications.py", "auth.py:wrapped")
+
+
+def _stat_rows(stats: pstats.Stats) -> list[tuple[str, float, float, int]]:
+    rows = []
+    for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in \
+            stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((f"{filename}:{line}({func})", cumtime, tottime, calls))
+    return rows
+
+
+def _short(name: str) -> str:
+    for marker in ("site-packages/", "/work/main/", str(Path(sys.prefix))):
+        if marker in name:
+            name = name.split(marker, 1)[1]
+    return name
+
+
+def print_profile(stats: pstats.Stats, count: int) -> None:
+    """Top 10 by cumulative and by own time (request plumbing left out), then the phases."""
+    rows = _stat_rows(stats)
+    useful = [r for r in rows if not any(p in r[0] for p in PLUMBING) or "(verify)" in r[0]]
+    print(f"  top 10 by cumulative time, ms per verification ({count} under cProfile; the "
+          "request plumbing of werkzeug/flask left out):")
+    for name, cum, own, calls in sorted(useful, key=lambda r: -r[1])[:10]:
+        print(f"    {cum / count * 1000:7.2f} cum {own / count * 1000:6.2f} own "
+              f"{calls / count:5.1f} calls  {_short(name)}")
+    print("  top 10 by own time:")
+    for name, cum, own, calls in sorted(rows, key=lambda r: -r[2])[:10]:
+        print(f"    {own / count * 1000:7.2f} own {cum / count * 1000:6.2f} cum "
+              f"{calls / count:5.1f} calls  {_short(name)}")
+    print("  phases (cumulative ms per verification, under cProfile):")
+    index = {(f, fn): (cum, calls) for (f, _line, fn), (_cc, calls, _tt, cum, _c) in
+             stats.stats.items()}  # type: ignore[attr-defined]
+    for suffix, func, label in PHASES:
+        hits = [(cum, calls) for (f, fn), (cum, calls) in index.items()
+                if fn == func and f.endswith(suffix)]
+        if hits:
+            cum, calls = max(hits)
+            print(f"    {cum / count * 1000:7.2f}  {calls / count:4.1f}x  {label}")
+
+
+def profile_verifications(app: Flask, token: str, pop: Population, waybills: list[int],
+                          rng: random.Random) -> None:
+    """Run verifications in this thread under cProfile (through the test client)."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for w in waybills:
+        client.post("/api/v1/verifications", json=visit_body(pop, w, rng), headers=headers)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    print_profile(stats, len(waybills))
+
+
+@dataclass
+class SqlTrace:
+    """Statements executed, grouped by their text, with their time."""
+
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    began: dict[int, float] = field(default_factory=dict)
+
+    def attach(self, engine: Engine) -> None:
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def detach(self, engine: Engine) -> None:
+        event.remove(engine, "before_cursor_execute", self._before)
+        event.remove(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, _cur: Any, _stmt: str, *_: Any) -> None:
+        self.began[id(conn)] = time.perf_counter()
+
+    def _after(self, conn: Any, _cur: Any, statement: str, *_: Any) -> None:
+        took = time.perf_counter() - self.began.pop(id(conn), time.perf_counter())
+        self.times[" ".join(statement.split())].append(took)
+
+
+def _label(statement: str) -> str:
+    words = statement.split()
+    head = " ".join(words[:2])
+    for key in ("FROM", "INTO", "UPDATE"):
+        if key in words:
+            i = words.index(key)
+            head = f"{words[0]} {words[i + 1]}" if key != "UPDATE" else f"UPDATE {words[i + 1]}"
+            break
+    where = statement.split(" WHERE ", 1)[1][:70] if " WHERE " in statement else ""
+    return f"{head} {where}".strip()
+
+
+def trace_sql(app: Flask, token: str, pop: Population, waybills: list[int],
+              rng: random.Random) -> None:
+    """Count and time the statements of verifications and of floor lookups (no profiler)."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    engine = app.extensions["gate.engine"]
+    for name, call in (
+        ("verification", lambda w: client.post("/api/v1/verifications",
+                                               json=visit_body(pop, w, rng), headers=headers)),
+        ("floor", lambda w: client.get("/bench/floor?plate="
+                                       + urllib.parse.quote(pop.visit(w)["vehicle"]),
+                                       headers=headers)),
+    ):
+        trace = SqlTrace()
+        trace.attach(engine)
+        began = time.perf_counter()
+        for w in waybills:
+            call(w)
+        wall = time.perf_counter() - began
+        trace.detach(engine)
+        n = len(waybills)
+        total = sum(sum(t) for t in trace.times.values())
+        statements = sum(len(t) for t in trace.times.values())
+        print(f"  SQL per {name}: {statements / n:.1f} statements, {total / n * 1000:.2f} ms in "
+              f"the driver of {wall / n * 1000:.2f} ms per request (test client, {n} requests)")
+        if name == "floor":
+            continue
+        ranked = sorted(trace.times.items(), key=lambda kv: -sum(kv[1]))
+        for statement, times in ranked[:12]:
+            print(f"    {sum(times) / n * 1000:6.3f} ms  {len(times) / n:4.1f}x  "
+                  f"avg {statistics.fmean(times) * 1000:6.3f}  {_label(statement)[:96]}")
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def print_latency(run: Run) -> None:
+    """The percentile table and the target verdict."""
+    for title, kind in (("round trip over HTTP (keep-alive)", "http"),
+                        ("in-server WSGI time", "server")):
+        floor = percentiles(getattr(run.floor, kind))
+        verification = percentiles(getattr(run.verification, kind))
+        ratios = [v / f for v, f in zip(verification, floor, strict=True)]
+        print(f"  {title}, {len(run.floor.http)} interleaved pairs:")
+        print(f"    {'':24}{'p50':>9}{'p90':>9}{'p99':>9}  ms")
+        print(f"    {'floor (1 lookup)':24}" + "".join(f"{x:9.2f}" for x in floor))
+        print(f"    {'verification':24}" + "".join(f"{x:9.2f}" for x in verification))
+        print(f"    {'ratio':24}" + "".join(f"{x:8.1f}x" for x in ratios))
+        verdict = "MET" if ratios[2] <= 3 else "NOT MET"
+        print(f"    target p99 <= 3x floor p99: {verdict} ({ratios[2]:.1f}x)")
+    outcomes = ", ".join(f"{k} {v}" for k, v in run.outcomes.most_common())
+    reasons = ", ".join(f"{k} {v}" for k, v in run.reasons.most_common(6))
+    print(f"  outcomes: {outcomes}" + (f"  (reasons: {reasons})" if reasons else ""))
+
+
+def audit(app: Flask) -> None:
+    """Recompute the chain of the benchmark site and of one synthetic site."""
+    secret = get_settings(app).secret_key
+    with app.app_context(), new_session() as session:
+        for site in (SITE, OTHER_SITES[0]):
+            began = time.perf_counter()
+            report = chain.verify_site(session, site, secret)
+            print(f"  audit verify {report.describe()} ({time.perf_counter() - began:.1f} s)")
+
+
+def fresh_waybills(pop: Population, needed: int, rng: random.Random) -> list[int]:
+    """``needed`` distinct issued waybills of the site, in random order."""
+    picked = rng.sample(range(pop.history, pop.sizes.waybills), needed)
+    return picked
+
+
+def bench_backend(backend: str, sizes: Sizes, args: argparse.Namespace, workdir: Path) -> None:
+    """Create, seed, measure, profile and drop one database."""
+    needed = args.warmup + args.requests + args.profile + args.trace
+    fresh = max(int(needed * 1.2), sizes.waybills // 20)
+    if fresh > sizes.waybills:
+        raise SystemExit(f"--waybills must be at least {fresh} for {needed} verifications")
+    pop = Population(sizes, fresh, rules.local_date(dt.datetime.now(dt.UTC), "Asia/Shanghai"))
+    rng = random.Random(20261128)
+    db = create_database(backend, workdir, args.pg_admin_url, keep=args.keep is not None)
+    app: Flask | None = None
+    try:
+        app, timer = build_app(db.url)
+        print(f"\n== {backend}: {sizes.vehicles:,} vehicles, {sizes.persons:,} persons, "
+              f"{sizes.tanks:,} tanks, {sizes.waybills:,} waybills, {sizes.decisions:,} "
+              f"decisions ==")
+        times = seed(app, db, pop)
+        print(f"  seeding: {times.pop('total'):.1f} s  ("
+              + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()) + ")")
+        token = operator_token(app)
+        order = fresh_waybills(pop, needed, rng)
+        timed = order[: args.warmup + args.requests]
+        print(f"  method: werkzeug threaded server + one keep-alive http.client connection; "
+              f"both endpoints behind @require (token lookup); {args.warmup} warm-up pairs dropped")
+        run = measure(app, timer, token, pop, timed, args.warmup, rng)
+        print_latency(run)
+        rest = order[len(timed):]
+        if args.profile:
+            profile_verifications(app, token, pop, rest[: args.profile], rng)
+        if args.trace:
+            trace_sql(app, token, pop, rest[args.profile:], rng)
+        audit(app)
+        if args.keep is not None:
+            print(f"  kept: {db.url}")
+    finally:
+        if app is not None:
+            app.extensions["gate.engine"].dispose()
+        db.drop()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vehicles", type=int, default=100_000)
+    parser.add_argument("--persons", type=int, help="default: as many as vehicles")
+    parser.add_argument("--tanks", type=int, help="default: as many as vehicles")
+    parser.add_argument("--waybills", type=int, default=1_000_000)
+    parser.add_argument("--decisions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2000, help="timed verification/floor pairs")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--profile", type=int, default=200, help="verifications under cProfile")
+    parser.add_argument("--trace", type=int, default=100, help="verifications with SQL traced")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the SQLite file here and do not drop the PostgreSQL database")
+    args = parser.parse_args(argv)
+    if args.vehicles < 20 or args.requests < 10:
+        parser.error("need at least 20 vehicles and 10 requests")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    sizes = Sizes(args.vehicles, args.persons or args.vehicles, args.tanks or args.vehicles,
+                  args.waybills, args.decisions)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    for backend in backends:
+        if backend not in ("sqlite", "postgresql"):
+            raise SystemExit(f"unknown backend {backend!r}")
+    began = time.perf_counter()
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        workdir, tmp = args.keep, None
+    else:
+        tmp = tempfile.mkdtemp(prefix="verify-bench-")
+        workdir = Path(tmp)
+    try:
+        for backend in backends:
+            bench_backend(backend, sizes, args, workdir)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\ntotal {time.perf_counter() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
