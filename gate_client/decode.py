@@ -30,8 +30,7 @@ _ZXING_FORMATS = (
 # zbar has no DataMatrix reader; its names are mapped to the zxing-cpp ones.
 _ZBAR_NAMES = {"QRCODE": "QRCode", "CODE128": "Code128", "PDF417": "PDF417"}
 
-# Images whose longer side is below this are upscaled once as a fallback: modules of a few
-# pixels are too small for both decoders' binarizers.
+# Images whose longer side is below this are also tried at twice the size.
 _UPSCALE_BELOW = 800
 # Orientation estimate: made on at most this many pixels per side; no levelled variant is tried
 # within this many degrees of level (both decoders handle that, and 90-degree turns).
@@ -153,10 +152,16 @@ def _variants(gray: np.ndarray) -> Iterator[_Variant]:
     if abs(angle) >= _LEVEL_TOLERANCE:
         yield _rotated(gray, angle)
     if max(gray.shape) < _UPSCALE_BELOW:
-        yield _Variant(
-            cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC),
-            np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]),
-        )
+        yield _upscaled(gray)
+
+
+def _upscaled(gray: np.ndarray, to_input: np.ndarray | None = None) -> _Variant:
+    """Twice the size: modules of one or two pixels are too fine for the binarizers."""
+    halve = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]])
+    if to_input is not None:
+        # Halve first, then apply the given map: compose as 3x3 matrices.
+        halve = (np.vstack([to_input, [0.0, 0.0, 1.0]]) @ np.vstack([halve, [0.0, 0.0, 1.0]]))[:2]
+    return _Variant(cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC), halve)
 
 
 def _clahe(gray: np.ndarray) -> np.ndarray:
@@ -303,9 +308,12 @@ def _levelled_pdf417(gray: np.ndarray, code: ScannedCode) -> list[ScannedCode]:
     levelled = _rotated(crop, angle)
     to_input = levelled.to_input.copy()
     to_input[:, 2] += (x0, y0)
-    # The first reading may have come from a contrast-enhanced variant: try that too.
-    for image in (levelled.image, _clahe(levelled.image)):
-        codes = [c for c in _read_zxing(image, to_input) if c.symbology == "PDF417"]
+    # The first reading may have needed more contrast or pixels: so may this one.
+    tries = [_Variant(levelled.image, to_input), _Variant(_clahe(levelled.image), to_input)]
+    if max(crop.shape) < _UPSCALE_BELOW:
+        tries.append(_upscaled(levelled.image, to_input))
+    for view in tries:
+        codes = [c for c in _read_zxing(view.image, view.to_input) if c.symbology == "PDF417"]
         # Two texts from a crop around one symbol: at least one is wrong, and which is unknown.
         if len(codes) == 1:
             return codes

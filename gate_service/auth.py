@@ -103,7 +103,9 @@ def require(*roles: str) -> Callable[[F], F]:
             # Close the read transaction so the view starts its own (a write, perhaps).
             get_session().rollback()
             if caller.role not in allowed:
-                raise Forbidden(f"角色 {caller.role} 无权执行此操作 / role {caller.role} may not do this")
+                raise Forbidden(
+                    f"角色 {caller.role} 无权执行此操作 / role {caller.role} may not do this"
+                )
             g.caller = caller
             return view(*args, **kwargs)
 

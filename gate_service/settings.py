@@ -103,7 +103,9 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         except ValueError:
             value = raw
         # A bare number-looking password or token stays a string where a string is wanted.
-        out[key] = raw if isinstance(value, (int, float)) and key.endswith(("password", "key")) else value
+        out[key] = (
+            raw if isinstance(value, (int, float)) and key.endswith(("password", "key")) else value
+        )
     return out
 
 

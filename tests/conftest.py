@@ -25,7 +25,9 @@ from tests import factories as f
 # Tables that migrations and the product master fill once per test session.
 KEPT_TABLES = {"adr_entries", "catalogue_entries", "catalogue_cas", "alembic_version"}
 BACKEND = os.environ.get("LOADGATE_TEST_DB", "sqlite")
-PG_ADMIN_URL = os.environ.get("LOADGATE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LOADGATE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1/postgres"
+)
 
 
 def _prepare(url: str) -> None:
@@ -68,8 +70,11 @@ def database_url(template_db: str, tmp_path: Path) -> str:
         with engine.begin() as conn:
             # Fail loudly, not hang, if a connection of the previous test still holds a lock.
             conn.execute(text("SET LOCAL lock_timeout = '30s'"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         engine.dispose()
         return template_db
     path = tmp_path / "gate.db"

@@ -27,10 +27,18 @@ def serve(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def call(method: str, url: str, token: str | None = None, body: Any = None,
-         content_type: str = "application/json", timeout: float = 60) -> tuple[int, Any]:
+def call(
+    method: str,
+    url: str,
+    token: str | None = None,
+    body: Any = None,
+    content_type: str = "application/json",
+    timeout: float = 60,
+) -> tuple[int, Any]:
     """One HTTP request; returns the status and the decoded JSON body."""
-    data = body if isinstance(body, bytes) else (None if body is None else json.dumps(body).encode())
+    data = (
+        body if isinstance(body, bytes) else (None if body is None else json.dumps(body).encode())
+    )
     req = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         req.add_header("Content-Type", content_type)

@@ -42,7 +42,9 @@ class FilterSchema(StrictSchema):
     until = mf.AwareDateTime(load_default=None)
     site = mf.String(load_default=None)
     gate = mf.String(load_default=None)
-    outcome = mf.String(load_default=None, validate=validate.OneOf(["ALLOW", "REFUSE", "INCOMPLETE"]))
+    outcome = mf.String(
+        load_default=None, validate=validate.OneOf(["ALLOW", "REFUSE", "INCOMPLETE"])
+    )
     reason = mf.String(load_default=None, validate=validate.Regexp(r"^[A-Z_]{3,64}$"))
     carrier = gf.Uscc(load_default=None)
     plate = gf.Plate(load_default=None)
@@ -65,8 +67,11 @@ def list_decisions() -> dict[str, Any]:
     session = db.get_session()
     stmt = audit.filtered(session, current_caller(), _filters("page", "per_page"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page))
+    rows = session.scalars(
+        stmt.order_by(DecisionRow.created_at.desc(), DecisionRow.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     return page_body([audit.summary(r) for r in rows], page, per_page, total)
 
 
@@ -95,23 +100,60 @@ def _export_json(rows: Iterator[Any], heads: dict[str, Any]) -> Iterator[str]:
     yield '{"format":"loadgate.decision-log.v1","rows":['
     for i, row in enumerate(rows):
         yield ("," if i else "") + chain.canonical(
-            {"site_code": row.site_code, "seq": row.seq, "prev_hash": row.prev_hash,
-             "hash": row.hash, "body": row.body})
+            {
+                "site_code": row.site_code,
+                "seq": row.seq,
+                "prev_hash": row.prev_hash,
+                "hash": row.hash,
+                "body": row.body,
+            }
+        )
     yield '],"heads":' + chain.canonical(heads) + "}"
 
 
 def _export_csv(rows: Iterator[Any]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["site", "seq", "decision_id", "created_at", "gate", "kind", "outcome",
-                     "reasons", "waybill_no", "vehicle_plate", "carrier_uscc", "un_number",
-                     "prev_hash", "hash", "body"])
+    writer.writerow(
+        [
+            "site",
+            "seq",
+            "decision_id",
+            "created_at",
+            "gate",
+            "kind",
+            "outcome",
+            "reasons",
+            "waybill_no",
+            "vehicle_plate",
+            "carrier_uscc",
+            "un_number",
+            "prev_hash",
+            "hash",
+            "body",
+        ]
+    )
     for row in rows:
         s = audit.summary(row)
-        writer.writerow([row.site_code, row.seq, row.decision_id, s["created_at"], row.gate,
-                         row.kind, row.outcome, ";".join(s["reasons"]), row.waybill_no,
-                         row.vehicle_plate, row.carrier_uscc, row.un_number, row.prev_hash,
-                         row.hash, row.body])
+        writer.writerow(
+            [
+                row.site_code,
+                row.seq,
+                row.decision_id,
+                s["created_at"],
+                row.gate,
+                row.kind,
+                row.outcome,
+                ";".join(s["reasons"]),
+                row.waybill_no,
+                row.vehicle_plate,
+                row.carrier_uscc,
+                row.un_number,
+                row.prev_hash,
+                row.hash,
+                row.body,
+            ]
+        )
         yield out.getvalue()
         out.seek(0)
         out.truncate()
@@ -136,11 +178,16 @@ def export() -> Response:
     session = db.get_session()
     f = _filters("format")
     rows = audit.export_rows(session, current_caller(), f)
-    heads = {h.site_code: {"seq": h.seq, "hash": h.hash} for h in session.scalars(select(ChainHead))}
+    heads = {
+        h.site_code: {"seq": h.seq, "hash": h.hash} for h in session.scalars(select(ChainHead))
+    }
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "json":
         body, mime = _export_json(rows, heads), "application/json"
     else:
         body, mime = _export_csv(rows), "text/csv"
-    return Response(stream_with_context(_ending(body, session)), mimetype=mime, headers={
-        "Content-Disposition": f"attachment; filename=decisions-{stamp}.{fmt}"})
+    return Response(
+        stream_with_context(_ending(body, session)),
+        mimetype=mime,
+        headers={"Content-Disposition": f"attachment; filename=decisions-{stamp}.{fmt}"},
+    )

@@ -27,8 +27,11 @@ class ClassifySchema(StrictSchema):
     """A site and the texts its scanner read."""
 
     site = text(64, required=True)
-    texts = mf.List(mf.String(validate=validate.Length(min=1, max=2048)), required=True,
-                    validate=validate.Length(min=1, max=50))
+    texts = mf.List(
+        mf.String(validate=validate.Length(min=1, max=2048)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
 
 
 @bp.post("/codes/classify")
@@ -37,8 +40,10 @@ def classify() -> dict[str, Any]:
     """The kind and identifier of each text; unrecognised texts are said so, never guessed."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise InvalidInput("请求体应为 JSON 对象 / the body must be a JSON object",
-                           {"body": ["无效 JSON / invalid JSON"]})
+        raise InvalidInput(
+            "请求体应为 JSON 对象 / the body must be a JSON object",
+            {"body": ["无效 JSON / invalid JSON"]},
+        )
     data = ClassifySchema().load(payload)
     site = site_for(db.get_session(), current_caller(), data["site"], None)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
@@ -46,10 +51,26 @@ def classify() -> dict[str, Any]:
     for c in rules.classify(data["texts"], profile):
         slot = None
         if c.recognised and c.kind and c.identifier:
-            slot = {"TNK": "tank", "WBL": "waybill", "PMT": "permit", "ORD": "order",
-                    "PSN": "person"}.get(c.kind) or rules.codes.vehicle_slot(c.identifier)
-        items.append({"text": c.raw, "recognised": c.recognised, "kind": c.kind,
-                      "identifier": c.identifier, "slot": slot, "format": c.format_name,
-                      "problem": c.problem})
-    return {"site": site.code, "ruleset": {"id": profile.id, "version": profile.version},
-            "items": items}
+            slot = {
+                "TNK": "tank",
+                "WBL": "waybill",
+                "PMT": "permit",
+                "ORD": "order",
+                "PSN": "person",
+            }.get(c.kind) or rules.codes.vehicle_slot(c.identifier)
+        items.append(
+            {
+                "text": c.raw,
+                "recognised": c.recognised,
+                "kind": c.kind,
+                "identifier": c.identifier,
+                "slot": slot,
+                "format": c.format_name,
+                "problem": c.problem,
+            }
+        )
+    return {
+        "site": site.code,
+        "ruleset": {"id": profile.id, "version": profile.version},
+        "items": items,
+    }

@@ -31,11 +31,17 @@ def list_expiring() -> dict[str, Any]:
     """Every certificate, permit and inspection expired or expiring within ``within_days``."""
     raw = request.args.get("within_days", "30")
     if not raw.isdigit() or int(raw) > 3650:
-        raise InvalidInput("查询参数有误 / bad query parameter",
-                           {"within_days": ["应为 0–3650 的整数 / an integer from 0 to 3650"]})
+        raise InvalidInput(
+            "查询参数有误 / bad query parameter",
+            {"within_days": ["应为 0–3650 的整数 / an integer from 0 to 3650"]},
+        )
     caller = current_caller()
     owner = caller.enterprise_uscc if caller.role == "enterprise" else None
     today = local_today()
     items = list(expiring(db.get_session(), today, int(raw), owner))
-    return {"today": today.isoformat(), "within_days": int(raw), "total": len(items),
-            "by_owner": by_owner(items)}
+    return {
+        "today": today.isoformat(),
+        "within_days": int(raw),
+        "total": len(items),
+        "by_owner": by_owner(items),
+    }

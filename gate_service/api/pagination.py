@@ -19,8 +19,10 @@ def page_args() -> tuple[int, int]:
     for name, default, top in (("page", 1, 1_000_000), ("per_page", 50, limit)):
         raw = request.args.get(name, str(default))
         if not raw.isdigit() or not 1 <= int(raw) <= top:
-            raise InvalidInput("查询参数有误 / bad query parameter",
-                               {name: [f"应为 1–{top} 的整数 / an integer from 1 to {top}"]})
+            raise InvalidInput(
+                "查询参数有误 / bad query parameter",
+                {name: [f"应为 1–{top} 的整数 / an integer from 1 to {top}"]},
+            )
         out.append(int(raw))
     return out[0], out[1]
 
@@ -37,8 +39,11 @@ def typed_filters(schema: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
         try:
             filters[name] = field.deserialize(raw) if isinstance(field, mf.Field) else raw
         except ValidationError as err:
-            errors[name] = [str(m) for m in err.messages] if isinstance(err.messages, list) \
+            errors[name] = (
+                [str(m) for m in err.messages]
+                if isinstance(err.messages, list)
                 else [str(err.messages)]
+            )
     if errors:
         raise InvalidInput("查询参数有误 / bad query parameter", errors)
     return filters

@@ -53,7 +53,9 @@ def _register_converter(state: Any) -> None:
 def _json_body() -> Any:
     body = request.get_json(silent=True)
     if body is None:
-        raise InvalidInput("请求体应为 JSON / the body must be JSON", {"body": ["无效 JSON / invalid JSON"]})
+        raise InvalidInput(
+            "请求体应为 JSON / the body must be JSON", {"body": ["无效 JSON / invalid JSON"]}
+        )
     return body
 
 
@@ -64,8 +66,15 @@ def list_(res: Resource) -> dict[str, Any]:
     page, per_page = page_args()
     filters = typed_filters(res.instance, res.filters)
     include_inactive = request.args.get("include_inactive") in ("1", "true")
-    rows, total = service.list_records(db.get_session(), res, filters, page=page, per_page=per_page,
-                                       caller=current_caller(), include_inactive=include_inactive)
+    rows, total = service.list_records(
+        db.get_session(),
+        res,
+        filters,
+        page=page,
+        per_page=per_page,
+        caller=current_caller(),
+        include_inactive=include_inactive,
+    )
     return page_body([service.snapshot(res, r) for r in rows], page, per_page, total)
 
 
@@ -87,15 +96,24 @@ def export(res: Resource) -> Response:
     fmt = request.args.get("format", "csv")
     lang = request.args.get("lang", "en")
     if fmt not in FORMATS or lang not in ("en", "zh"):
-        raise InvalidInput("查询参数有误 / bad query parameter",
-                           {"format": ["csv 或 xlsx / csv or xlsx"], "lang": ["en 或 zh / en or zh"]})
-    rows, _ = service.list_records(db.get_session(), res, {}, page=1, per_page=10**9,
-                                   caller=current_caller())
+        raise InvalidInput(
+            "查询参数有误 / bad query parameter",
+            {"format": ["csv 或 xlsx / csv or xlsx"], "lang": ["en 或 zh / en or zh"]},
+        )
+    rows, _ = service.list_records(
+        db.get_session(), res, {}, page=1, per_page=10**9, caller=current_caller()
+    )
     data = write_table(res, [service.snapshot(res, r) for r in rows], fmt, lang)
-    mimetype = "text/csv" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={res.name}.{fmt}"})
+    mimetype = (
+        "text/csv"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={res.name}.{fmt}"},
+    )
 
 
 @bp.post("/<resource:res>/import")
@@ -111,14 +129,17 @@ def import_(res: Resource) -> dict[str, Any]:
     if not data:
         raise InvalidInput("未收到文件 / no file received", {"file": ["必填 / required"]})
     if fmt not in FORMATS:
-        raise InvalidInput("格式应为 csv 或 xlsx / format must be csv or xlsx", {"format": ["csv|xlsx"]})
+        raise InvalidInput(
+            "格式应为 csv 或 xlsx / format must be csv or xlsx", {"format": ["csv|xlsx"]}
+        )
     partial = request.args.get("partial") in ("1", "true")
     dry_run = request.args.get("dry_run") in ("1", "true")
     session = db.get_session()
     table = read_table(res, data, fmt)
     with db.writing(session):
-        report = import_table(session, res, table, current_caller(), all_or_nothing=not partial,
-                              dry_run=dry_run)
+        report = import_table(
+            session, res, table, current_caller(), all_or_nothing=not partial, dry_run=dry_run
+        )
     return report.as_dict()
 
 

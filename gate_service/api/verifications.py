@@ -29,8 +29,10 @@ VERIFIERS = ("operator", "supervisor", "admin")
 def _body(schema: Any) -> dict[str, Any]:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise InvalidInput("请求体应为 JSON 对象 / the body must be a JSON object",
-                           {"body": ["无效 JSON / invalid JSON"]})
+        raise InvalidInput(
+            "请求体应为 JSON 对象 / the body must be a JSON object",
+            {"body": ["无效 JSON / invalid JSON"]},
+        )
     data: dict[str, Any] = schema.load(payload)
     return data
 
@@ -45,8 +47,14 @@ def _secrets() -> tuple[str, str]:
 def create() -> tuple[dict[str, Any], int]:
     """Decide whether a visit may load: ALLOW, REFUSE or INCOMPLETE, logged and chained."""
     data = _body(VerificationSchema())
-    req = Request(site_code=data["site"], gate=data["gate"], scans=data["scans"], load=data["load"],
-                  checklist=data["checklist"], idempotency_key=data["idempotency_key"])
+    req = Request(
+        site_code=data["site"],
+        gate=data["gate"],
+        scans=data["scans"],
+        load=data["load"],
+        checklist=data["checklist"],
+        idempotency_key=data["idempotency_key"],
+    )
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
@@ -84,8 +92,9 @@ def override(decision_id: str) -> tuple[dict[str, Any], int]:
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
-        row = overrides.override(session, current_caller(), decision_id, data["reason"],
-                                 secret=secret, prefix=prefix)
+        row = overrides.override(
+            session, current_caller(), decision_id, data["reason"], secret=secret, prefix=prefix
+        )
         body = response_of(row)
     return body, 201
 
@@ -98,7 +107,8 @@ def approve(decision_id: str) -> tuple[dict[str, Any], int]:
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
-        row = overrides.approve(session, current_caller(), decision_id, data["reason"],
-                                secret=secret, prefix=prefix)
+        row = overrides.approve(
+            session, current_caller(), decision_id, data["reason"], secret=secret, prefix=prefix
+        )
         body = response_of(row)
     return body, 201

@@ -20,8 +20,14 @@ def _make_app(*_: Any) -> Flask:
         raise click.ClickException(str(err)) from err
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False, set_debug_flag=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_make_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
 def main() -> None:
     """Loading-gate verification service."""
 
@@ -40,9 +46,20 @@ def _register() -> None:
     from .serve import serve
     from .tokens import create_token
 
-    for command in (check_config, db_group, init_db, expiring_command, export_command,
-                    import_command, serve, create_token, seed_demo, products_group, audit_group,
-                    rules_group):
+    for command in (
+        check_config,
+        db_group,
+        init_db,
+        expiring_command,
+        export_command,
+        import_command,
+        serve,
+        create_token,
+        seed_demo,
+        products_group,
+        audit_group,
+        rules_group,
+    ):
         main.add_command(command)
 
 

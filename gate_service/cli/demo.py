@@ -16,8 +16,18 @@ from ..records.registry import RESOURCES
 from ..records.tabular import read_table
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample"
-ORDER = ("organisations", "sites", "site_products", "carriers", "vehicles", "tanks", "persons",
-         "waybills", "permits", "blacklist")
+ORDER = (
+    "organisations",
+    "sites",
+    "site_products",
+    "carriers",
+    "vehicles",
+    "tanks",
+    "persons",
+    "waybills",
+    "permits",
+    "blacklist",
+)
 
 
 def seed_sample() -> dict[str, dict[str, int]]:
@@ -34,8 +44,11 @@ def seed_sample() -> dict[str, dict[str, int]]:
 
 
 @click.command("seed-demo")
-@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="also issue an operator token for site JMS01 and write it here")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="also issue an operator token for site JMS01 and write it here",
+)
 @with_appcontext
 def seed_demo(token_file: Path | None) -> None:
     """Import the sample pre-load files (site JMS01); running it again changes nothing."""
@@ -43,8 +56,9 @@ def seed_demo(token_file: Path | None) -> None:
         click.echo(f"{name:<14} {count}")
     if token_file:
         with new_session() as session, session.begin():
-            token = issue_token(session, name="demo-gate-JMS01-G1", role="operator",
-                                site_code="JMS01")
+            token = issue_token(
+                session, name="demo-gate-JMS01-G1", role="operator", site_code="JMS01"
+            )
         token_file.write_text(token + "\n", encoding="utf-8")
         token_file.chmod(0o600)
         click.echo(f"operator token for JMS01 written to {token_file}")

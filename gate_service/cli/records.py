@@ -39,16 +39,23 @@ def _caller(enterprise: str | None) -> Caller:
 @click.option("--dry-run", is_flag=True, help="validate and count, write nothing")
 @click.option("--enterprise", help="import as this organisation (USCC) instead of as admin")
 @with_appcontext
-def import_command(resource: str, path: Path, partial: bool, dry_run: bool,
-                   enterprise: str | None) -> None:
+def import_command(
+    resource: str, path: Path, partial: bool, dry_run: bool, enterprise: str | None
+) -> None:
     """Import PATH (CSV or XLSX, English or Chinese headers) into RESOURCE."""
     res = RESOURCES[resource]
     try:
         table = read_table(res, path.read_bytes(), detect_format(path.name, None))
     except GateError as err:
-        raise click.ClickException(f"{err.message}: {json.dumps(err.errors, ensure_ascii=False)}")
-    with new_session() as session, tqdm(total=len(table.rows), unit="row", file=sys.stderr,
-                                        desc=f"checking {resource}") as bar:
+        raise click.ClickException(
+            f"{err.message}: {json.dumps(err.errors, ensure_ascii=False)}"
+        ) from err
+    with (
+        new_session() as session,
+        tqdm(
+            total=len(table.rows), unit="row", file=sys.stderr, desc=f"checking {resource}"
+        ) as bar,
+    ):
 
         def progress(phase: str, rows: int) -> None:
             if phase == "write" and not bar.desc.startswith("writing"):
@@ -58,17 +65,26 @@ def import_command(resource: str, path: Path, partial: bool, dry_run: bool,
 
         try:
             with writing(session):
-                report = import_table(session, res, table, _caller(enterprise),
-                                      all_or_nothing=not partial, dry_run=dry_run,
-                                      progress=progress)
+                report = import_table(
+                    session,
+                    res,
+                    table,
+                    _caller(enterprise),
+                    all_or_nothing=not partial,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
         except ImportRejected as err:
             bar.close()
             for row in err.report.errors:
-                click.echo(f"row {row['row']}: {json.dumps(row['errors'], ensure_ascii=False)}",
-                           err=True)
+                click.echo(
+                    f"row {row['row']}: {json.dumps(row['errors'], ensure_ascii=False)}", err=True
+                )
             raise click.ClickException(err.message) from err
         except GateError as err:
-            raise click.ClickException(f"{err.message} {json.dumps(err.errors, ensure_ascii=False)}")
+            raise click.ClickException(
+                f"{err.message} {json.dumps(err.errors, ensure_ascii=False)}"
+            ) from err
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
 
 
@@ -82,7 +98,8 @@ def export_command(resource: str, path: Path, lang: str) -> None:
     res = RESOURCES[resource]
     fmt = detect_format(path.name, None)
     with new_session() as session:
-        rows, _ = service.list_records(session, res, {}, page=1, per_page=10**9,
-                                       caller=_caller(None))
+        rows, _ = service.list_records(
+            session, res, {}, page=1, per_page=10**9, caller=_caller(None)
+        )
         path.write_bytes(write_table(res, [service.snapshot(res, r) for r in rows], fmt, lang))
     click.echo(f"{len(rows)} {resource} written to {path}")

@@ -32,8 +32,10 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", "-")
             # Each worker opens its own connections rather than sharing the master's pool.
-            self.cfg.set("post_fork", lambda _server, _worker: app.extensions["gate.engine"]
-                         .dispose(close=False))
+            self.cfg.set(
+                "post_fork",
+                lambda _server, _worker: app.extensions["gate.engine"].dispose(close=False),
+            )
 
         def load(self) -> Any:
             return app

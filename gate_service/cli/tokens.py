@@ -20,8 +20,9 @@ def create_token(role: str, name: str, site_code: str | None, enterprise_uscc: s
     """Create a token and print it; it is stored hashed and cannot be shown again."""
     with new_session() as session, session.begin():
         try:
-            token = issue_token(session, name=name, role=role, site_code=site_code,
-                                enterprise_uscc=enterprise_uscc)
+            token = issue_token(
+                session, name=name, role=role, site_code=site_code, enterprise_uscc=enterprise_uscc
+            )
         except ValueError as err:
             raise click.UsageError(str(err)) from err
     click.echo(token)

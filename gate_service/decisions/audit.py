@@ -34,15 +34,20 @@ def scope(stmt: Select[Any], session: Session, caller: Caller) -> Select[Any]:
         return stmt.where(m.DecisionRow.site_code == caller.site_code)
     if caller.role == "enterprise":
         own_sites = select(m.Site.code).where(m.Site.owner_uscc == caller.enterprise_uscc)
-        return stmt.where(or_(m.DecisionRow.site_code.in_(own_sites),
-                              m.DecisionRow.carrier_uscc == caller.enterprise_uscc))
+        return stmt.where(
+            or_(
+                m.DecisionRow.site_code.in_(own_sites),
+                m.DecisionRow.carrier_uscc == caller.enterprise_uscc,
+            )
+        )
     raise Forbidden("无权查看决定 / may not read decisions")
 
 
 def visible_decision(session: Session, caller: Caller, decision_id: str) -> m.DecisionRow:
     """One decision the caller may see, or 404."""
-    stmt = scope(select(m.DecisionRow).where(m.DecisionRow.decision_id == decision_id), session,
-                 caller)
+    stmt = scope(
+        select(m.DecisionRow).where(m.DecisionRow.decision_id == decision_id), session, caller
+    )
     row = session.scalar(stmt)
     if row is None:
         raise NotFound("无此决定 / no such decision")
@@ -71,13 +76,22 @@ def filtered(session: Session, caller: Caller, f: Filters) -> Select[Any]:
     d = m.DecisionRow
     stmt = select(d)
     conditions = [
-        (f.since, lambda v: d.created_at >= v), (f.until, lambda v: d.created_at < v),
-        (f.site, lambda v: d.site_code == v), (f.gate, lambda v: d.gate == v),
-        (f.outcome, lambda v: d.outcome == v), (f.carrier, lambda v: d.carrier_uscc == v),
-        (f.plate, lambda v: d.vehicle_plate == v), (f.un_number, lambda v: d.un_number == v),
-        (f.high_risk, lambda v: d.high_risk == v), (f.highly_toxic, lambda v: d.highly_toxic == v),
-        (f.reason, lambda v: d.id.in_(select(m.DecisionReason.decision_id)
-                                      .where(m.DecisionReason.code == v))),
+        (f.since, lambda v: d.created_at >= v),
+        (f.until, lambda v: d.created_at < v),
+        (f.site, lambda v: d.site_code == v),
+        (f.gate, lambda v: d.gate == v),
+        (f.outcome, lambda v: d.outcome == v),
+        (f.carrier, lambda v: d.carrier_uscc == v),
+        (f.plate, lambda v: d.vehicle_plate == v),
+        (f.un_number, lambda v: d.un_number == v),
+        (f.high_risk, lambda v: d.high_risk == v),
+        (f.highly_toxic, lambda v: d.highly_toxic == v),
+        (
+            f.reason,
+            lambda v: d.id.in_(
+                select(m.DecisionReason.decision_id).where(m.DecisionReason.code == v)
+            ),
+        ),
     ]
     for value, condition in conditions:
         if value is not None:
@@ -88,15 +102,27 @@ def filtered(session: Session, caller: Caller, f: Filters) -> Select[Any]:
 def summary(row: m.DecisionRow) -> dict[str, Any]:
     """A decision as audit lists show it (personal ID numbers masked)."""
     body = json.loads(row.body)
-    return {"decision_id": row.decision_id, "created_at": body["created_at"],
-            "local_date": body["local_date"], "site": row.site_code, "gate": row.gate,
-            "kind": row.kind, "outcome": row.outcome, "overrides": row.overrides,
-            "operator": row.operator, "waybill_no": row.waybill_no, "carrier_uscc": row.carrier_uscc,
-            "vehicle_plate": row.vehicle_plate, "un_number": row.un_number,
-            "high_risk": row.high_risk, "highly_toxic": row.highly_toxic,
-            "reasons": [r["code"] for r in body.get("reasons", [])],
-            "ruleset": {"id": row.ruleset_id, "version": row.ruleset_version},
-            "seq": row.seq, "hash": row.hash}
+    return {
+        "decision_id": row.decision_id,
+        "created_at": body["created_at"],
+        "local_date": body["local_date"],
+        "site": row.site_code,
+        "gate": row.gate,
+        "kind": row.kind,
+        "outcome": row.outcome,
+        "overrides": row.overrides,
+        "operator": row.operator,
+        "waybill_no": row.waybill_no,
+        "carrier_uscc": row.carrier_uscc,
+        "vehicle_plate": row.vehicle_plate,
+        "un_number": row.un_number,
+        "high_risk": row.high_risk,
+        "highly_toxic": row.highly_toxic,
+        "reasons": [r["code"] for r in body.get("reasons", [])],
+        "ruleset": {"id": row.ruleset_id, "version": row.ruleset_version},
+        "seq": row.seq,
+        "hash": row.hash,
+    }
 
 
 GROUPS = ("reason", "carrier", "site", "day", "outcome")
@@ -107,11 +133,18 @@ def counts(session: Session, caller: Caller, f: Filters, by: str) -> list[dict[s
     base = filtered(session, caller, f).subquery()
     if by == "reason":
         key = m.DecisionReason.code
-        stmt = (select(key, func.count()).join(base, base.c.id == m.DecisionReason.decision_id)
-                .where(m.DecisionReason.severity == "refuse"))
+        stmt = (
+            select(key, func.count())
+            .join(base, base.c.id == m.DecisionReason.decision_id)
+            .where(m.DecisionReason.severity == "refuse")
+        )
     else:
-        key = {"carrier": base.c.carrier_uscc, "site": base.c.site_code,
-               "day": base.c.local_date, "outcome": base.c.outcome}[by]
+        key = {
+            "carrier": base.c.carrier_uscc,
+            "site": base.c.site_code,
+            "day": base.c.local_date,
+            "outcome": base.c.outcome,
+        }[by]
         stmt = select(key, func.count()).select_from(base)
     rows = session.execute(stmt.group_by(key).order_by(func.count().desc(), key))
     return [{"key": str(k) if k is not None else None, "count": n} for k, n in rows]
@@ -152,13 +185,29 @@ def replay(session: Session, decision_id: str) -> Replay:
     recorded_codes = tuple(r["code"] for r in body["reasons"])
     if not ev:
         # No facts were gathered (the decision failed closed): replaying means refusing again.
-        return Replay(decision_id, row.outcome, "REFUSE", row.outcome == "REFUSE", recorded_codes,
-                      recorded_codes, row.ruleset_version)
-    one = {"vehicle": rm.VehicleFacts, "trailer": rm.VehicleFacts, "tank": rm.TankFacts,
-           "driver": rm.PersonFacts, "escort": rm.PersonFacts, "carrier": rm.CarrierFacts,
-           "waybill": rm.WaybillFacts, "load": rm.PlannedLoad}
+        return Replay(
+            decision_id,
+            row.outcome,
+            "REFUSE",
+            row.outcome == "REFUSE",
+            recorded_codes,
+            recorded_codes,
+            row.ruleset_version,
+        )
+    one = {
+        "vehicle": rm.VehicleFacts,
+        "trailer": rm.VehicleFacts,
+        "tank": rm.TankFacts,
+        "driver": rm.PersonFacts,
+        "escort": rm.PersonFacts,
+        "carrier": rm.CarrierFacts,
+        "waybill": rm.WaybillFacts,
+        "load": rm.PlannedLoad,
+    }
     ctx = rm.CheckContext(
-        site_code=ev["site_code"], gate=ev["gate"], local_date=dt.date.fromisoformat(ev["local_date"]),
+        site_code=ev["site_code"],
+        gate=ev["gate"],
+        local_date=dt.date.fromisoformat(ev["local_date"]),
         profile=profile,
         **{k: from_json(cls, ev[k]) if ev.get(k) else None for k, cls in one.items()},
         permits=tuple(from_json(rm.PermitFacts, p) for p in ev.get("permits", [])),
@@ -166,9 +215,12 @@ def replay(session: Session, decision_id: str) -> Replay:
         blacklist=tuple(from_json(rm.BlacklistFacts, b) for b in ev.get("blacklist", [])),
         checklist=ev.get("checklist", {}),
         scans=tuple(from_json(rm.ScanCode, s) for s in ev.get("scans", [])),
-        presented=ev.get("presented", {}), unavailable=tuple(ev.get("unavailable", [])),
+        presented=ev.get("presented", {}),
+        unavailable=tuple(ev.get("unavailable", [])),
         tank_approved_un=tuple(ev.get("tank_approved_un", [])),
-        lpr_plates=tuple(ev.get("lpr_plates", [])), id_card_reads=ev.get("id_card_reads", {}))
+        lpr_plates=tuple(ev.get("lpr_plates", [])),
+        id_card_reads=ev.get("id_card_reads", {}),
+    )
     decision = rules.evaluate(ctx)
     outcome = decision.outcome
     # An ALLOW that lost the waybill to another gate was logged as a refusal.
@@ -176,5 +228,12 @@ def replay(session: Session, decision_id: str) -> Replay:
         outcome, codes = "REFUSE", recorded_codes
     else:
         codes = decision.codes
-    return Replay(decision_id, row.outcome, outcome, outcome == row.outcome and codes ==
-                  recorded_codes, recorded_codes, codes, row.ruleset_version)
+    return Replay(
+        decision_id,
+        row.outcome,
+        outcome,
+        outcome == row.outcome and codes == recorded_codes,
+        recorded_codes,
+        codes,
+        row.ruleset_version,
+    )

@@ -20,9 +20,26 @@ from . import pii
 
 GENESIS = "0" * 64
 # Columns that repeat a body field; verify checks they still agree with the hashed body.
-MIRRORED = ("decision_id", "site_code", "gate", "seq", "kind", "outcome", "operator",
-            "idempotency_key", "overrides", "waybill_no", "carrier_uscc", "vehicle_plate",
-            "un_number", "highly_toxic", "high_risk", "ruleset_id", "ruleset_version", "prev_hash")
+MIRRORED = (
+    "decision_id",
+    "site_code",
+    "gate",
+    "seq",
+    "kind",
+    "outcome",
+    "operator",
+    "idempotency_key",
+    "overrides",
+    "waybill_no",
+    "carrier_uscc",
+    "vehicle_plate",
+    "un_number",
+    "highly_toxic",
+    "high_risk",
+    "ruleset_id",
+    "ruleset_version",
+    "prev_hash",
+)
 
 
 def canonical(obj: Any) -> str:
@@ -39,11 +56,15 @@ def lock_head(session: Session, site_code: str) -> ChainHead:
     """The site's chain head, locked for this transaction (created at genesis if new)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ChainHead).values(site_code=site_code, seq=0, hash=GENESIS)
-                    .on_conflict_do_nothing(index_elements=["site_code"]))
+    session.execute(
+        insert(ChainHead)
+        .values(site_code=site_code, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["site_code"])
+    )
     # On SQLite the write transaction (BEGIN IMMEDIATE) already serialises writers.
-    head = session.scalar(select(ChainHead).where(ChainHead.site_code == site_code)
-                          .with_for_update())
+    head = session.scalar(
+        select(ChainHead).where(ChainHead.site_code == site_code).with_for_update()
+    )
     assert head is not None
     return head
 
@@ -53,9 +74,15 @@ def append(session: Session, body: dict[str, Any], columns: dict[str, Any]) -> D
     head = lock_head(session, body["site_code"])
     body = {**body, "seq": head.seq + 1, "prev_hash": head.hash}
     text = canonical(body)
-    row = DecisionRow(body=text, hash=link_hash(head.hash, text), created_at=columns.pop("created_at"),
-                      local_date=columns.pop("local_date"), latency_ms=columns.pop("latency_ms"),
-                      **{k: body[k] for k in MIRRORED}, **columns)
+    row = DecisionRow(
+        body=text,
+        hash=link_hash(head.hash, text),
+        created_at=columns.pop("created_at"),
+        local_date=columns.pop("local_date"),
+        latency_ms=columns.pop("latency_ms"),
+        **{k: body[k] for k in MIRRORED},
+        **columns,
+    )
     session.add(row)
     head.seq, head.hash = row.seq, row.hash
     session.flush()
@@ -78,21 +105,31 @@ class ChainReport:
         """One line for people."""
         if self.ok:
             return f"{self.site_code}: OK, {self.rows} decisions, head #{self.head_seq}"
-        return (f"{self.site_code}: BROKEN at #{self.first_bad_seq} "
-                f"(decision {self.first_bad_id}): {self.problem}")
+        return (
+            f"{self.site_code}: BROKEN at #{self.first_bad_seq} "
+            f"(decision {self.first_bad_id}): {self.problem}"
+        )
 
 
 def _rows(session: Session, site_code: str) -> ScalarResult[DecisionRow]:
-    stmt = (select(DecisionRow).where(DecisionRow.site_code == site_code)
-            .order_by(DecisionRow.seq, DecisionRow.id).execution_options(yield_per=2000))
+    stmt = (
+        select(DecisionRow)
+        .where(DecisionRow.site_code == site_code)
+        .order_by(DecisionRow.seq, DecisionRow.id)
+        .execution_options(yield_per=2000)
+    )
     return session.scalars(stmt)
 
 
-def _row_problem(row: DecisionRow, expected_seq: int, prev_hash: str, secret: str | None
-                 ) -> str | None:
+def _row_problem(
+    row: DecisionRow, expected_seq: int, prev_hash: str, secret: str | None
+) -> str | None:
     if row.seq != expected_seq:
-        return (f"sequence jumps from {expected_seq - 1} to {row.seq} (a row was deleted or moved)"
-                if row.seq > expected_seq else f"sequence {row.seq} repeats or goes back")
+        return (
+            f"sequence jumps from {expected_seq - 1} to {row.seq} (a row was deleted or moved)"
+            if row.seq > expected_seq
+            else f"sequence {row.seq} repeats or goes back"
+        )
     try:
         body = json.loads(row.body)
     except ValueError:
@@ -124,15 +161,23 @@ def verify_site(session: Session, site_code: str, secret: str | None = None) -> 
         for row in rows:
             problem = _row_problem(row, expected, prev, secret)
             if problem:
-                return ChainReport(site_code, count, False, expected - 1, row.seq,
-                                   row.decision_id, problem)
+                return ChainReport(
+                    site_code, count, False, expected - 1, row.seq, row.decision_id, problem
+                )
             prev, expected, count = row.hash, expected + 1, count + 1
     head = session.get(ChainHead, site_code)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (expected - 1, prev):
-        return ChainReport(site_code, count, False, head_seq, expected, None,
-                           f"chain ends at #{expected - 1} but the head says #{head_seq} "
-                           "(the newest rows were deleted)")
+        return ChainReport(
+            site_code,
+            count,
+            False,
+            head_seq,
+            expected,
+            None,
+            f"chain ends at #{expected - 1} but the head says #{head_seq} "
+            "(the newest rows were deleted)",
+        )
     return ChainReport(site_code, count, True, head_seq)
 
 

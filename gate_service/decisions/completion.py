@@ -1,4 +1,4 @@
-"""Loading completion: re-check the actual mass, write the loading record (装货记录), close the waybill."""
+"""Loading completion: re-check the mass, write the loading record (装货记录), close the waybill."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .service import site_for
 
 
 def _allowing(session: Session, decision_id: str) -> tuple[m.DecisionRow, m.DecisionRow]:
-    """The decision named and the verification whose evidence it rests on (itself, or overridden)."""
+    """The decision named and the verification whose evidence it rests on."""
     row = session.scalar(select(m.DecisionRow).where(m.DecisionRow.decision_id == decision_id))
     if row is None:
         raise NotFound("无此决定 / no such decision")
@@ -31,8 +31,9 @@ def _allowing(session: Session, decision_id: str) -> tuple[m.DecisionRow, m.Deci
         raise Conflict("只有允许装货的决定才能完成装货 / only an ALLOW can be completed")
     base = row
     if row.overrides:
-        base = session.scalar(select(m.DecisionRow).where(
-            m.DecisionRow.decision_id == row.overrides))
+        base = session.scalar(
+            select(m.DecisionRow).where(m.DecisionRow.decision_id == row.overrides)
+        )
         assert base is not None
     return row, base
 
@@ -42,8 +43,9 @@ def _fact(cls: type[Any], evidence: dict[str, Any], name: str) -> Any:
     return from_json(cls, data) if data else None
 
 
-def complete(session: Session, caller: Caller, decision_id: str, data: dict[str, Any], *,
-             prefix: str) -> dict[str, Any]:
+def complete(
+    session: Session, caller: Caller, decision_id: str, data: dict[str, Any], *, prefix: str
+) -> dict[str, Any]:
     """Record what was loaded; release only when the actual mass is within every limit."""
     row, base = _allowing(session, decision_id)
     site_for(session, caller, row.site_code, None)
@@ -68,31 +70,60 @@ def complete(session: Session, caller: Caller, decision_id: str, data: dict[str,
     products = evidence.get("products") or {}
     product = products.get(un) or {}
     record = m.LoadingRecord(
-        decision_id=decision_id, site_code=row.site_code, waybill_no=waybill.waybill_no,
-        un_number=un, name=product.get("name") or load.get("name") or (goods.name if goods else un),
+        decision_id=decision_id,
+        site_code=row.site_code,
+        waybill_no=waybill.waybill_no,
+        un_number=un,
+        name=product.get("name") or load.get("name") or (goods.name if goods else un),
         adr_class=product.get("adr_class") or (goods.adr_class if goods else None),
-        quantity_kg=quantity, consignor=waybill.consignor_name or waybill.consignor_uscc,
-        carrier=waybill.carrier_uscc, vehicle_plate=vehicle.plate if vehicle else None,
-        trailer_plate=trailer.plate if trailer else None, tank_no=tank.tank_no if tank else None,
+        quantity_kg=quantity,
+        consignor=waybill.consignor_name or waybill.consignor_uscc,
+        carrier=waybill.carrier_uscc,
+        vehicle_plate=vehicle.plate if vehicle else None,
+        trailer_plate=trailer.plate if trailer else None,
+        tank_no=tank.tank_no if tank else None,
         driver=f"{driver.name} {driver.id_number}" if driver else None,
         escort=f"{escort.name} {escort.id_number}" if escort else None,
-        seals=list(data.get("seals") or []), loaded_at=data.get("loaded_at") or utcnow(),
-        recorded_by=caller.actor)
+        seals=list(data.get("seals") or []),
+        loaded_at=data.get("loaded_at") or utcnow(),
+        recorded_by=caller.actor,
+    )
     session.add(record)
     released = not findings
     w = session.scalar(select(m.Waybill).where(m.Waybill.waybill_no == waybill.waybill_no))
     if released and w is not None:
         w.waybill_status = "loaded"
     command = "release" if released else "hold"
-    session.add(m.OutboxEvent(decision_id=decision_id, site_code=row.site_code, gate=row.gate,
-                              topic=f"{prefix}/{row.site_code}/{row.gate}/barrier",
-                              payload={"schema": "loadgate.barrier.v1", "command": command,
-                                       "decision_id": decision_id, "site": row.site_code,
-                                       "gate": row.gate}))
+    session.add(
+        m.OutboxEvent(
+            decision_id=decision_id,
+            site_code=row.site_code,
+            gate=row.gate,
+            topic=f"{prefix}/{row.site_code}/{row.gate}/barrier",
+            payload={
+                "schema": "loadgate.barrier.v1",
+                "command": command,
+                "decision_id": decision_id,
+                "site": row.site_code,
+                "gate": row.gate,
+            },
+        )
+    )
     session.flush()
-    return {"decision_id": decision_id, "released": released, "waybill_no": waybill.waybill_no,
-            "waybill_status": w.waybill_status if w else None, "quantity_kg": quantity,
-            "reasons": [v.to_dict() for v in findings],
-            "loading_record": {"id": record.id, "un_number": record.un_number, "name": record.name,
-                               "class": record.adr_class, "quantity_kg": record.quantity_kg,
-                               "seals": record.seals, "loaded_at": record.loaded_at.isoformat()}}
+    return {
+        "decision_id": decision_id,
+        "released": released,
+        "waybill_no": waybill.waybill_no,
+        "waybill_status": w.waybill_status if w else None,
+        "quantity_kg": quantity,
+        "reasons": [v.to_dict() for v in findings],
+        "loading_record": {
+            "id": record.id,
+            "un_number": record.un_number,
+            "name": record.name,
+            "class": record.adr_class,
+            "quantity_kg": record.quantity_kg,
+            "seals": record.seals,
+            "loaded_at": record.loaded_at.isoformat(),
+        },
+    }

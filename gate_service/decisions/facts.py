@@ -73,8 +73,11 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
 def to_json(fact: Any) -> Any:
     """A fact as JSON-ready data (dates as ISO text, tuples as lists)."""
     if dataclasses.is_dataclass(fact) and not isinstance(fact, type):
-        return {f.name: to_json(getattr(fact, f.name)) for f in dataclasses.fields(fact)
-                if f.name != "profile"}
+        return {
+            f.name: to_json(getattr(fact, f.name))
+            for f in dataclasses.fields(fact)
+            if f.name != "profile"
+        }
     if isinstance(fact, (list, tuple)):
         return [to_json(v) for v in fact]
     if isinstance(fact, dict):

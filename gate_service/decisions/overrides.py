@@ -32,8 +32,13 @@ def _decision(session: Session, decision_id: str) -> m.DecisionRow:
 
 
 def _later(session: Session, original: m.DecisionRow) -> list[m.DecisionRow]:
-    return list(session.scalars(select(m.DecisionRow).where(
-        m.DecisionRow.overrides == original.decision_id).order_by(m.DecisionRow.seq)))
+    return list(
+        session.scalars(
+            select(m.DecisionRow)
+            .where(m.DecisionRow.overrides == original.decision_id)
+            .order_by(m.DecisionRow.seq)
+        )
+    )
 
 
 def _claim(session: Session, waybill_no: str | None) -> None:
@@ -43,16 +48,27 @@ def _claim(session: Session, waybill_no: str | None) -> None:
     from sqlalchemy import update
 
     claimed = session.execute(
-        update(m.Waybill).where(m.Waybill.waybill_no == waybill_no,
-                                m.Waybill.waybill_status == "issued")
+        update(m.Waybill)
+        .where(m.Waybill.waybill_no == waybill_no, m.Waybill.waybill_status == "issued")
         .values(waybill_status="loading", version=m.Waybill.version + 1)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         raise Conflict("运单已被使用或已作废 / the waybill is already in use or cancelled")
 
 
-def _record(session: Session, caller: Caller, original: m.DecisionRow, *, kind: str, outcome: str,
-            reason: str, secret: str, prefix: str, extra: dict[str, object]) -> m.DecisionRow:
+def _record(
+    session: Session,
+    caller: Caller,
+    original: m.DecisionRow,
+    *,
+    kind: str,
+    outcome: str,
+    reason: str,
+    secret: str,
+    prefix: str,
+    extra: dict[str, object],
+) -> m.DecisionRow:
     started = time.perf_counter()
     site = site_for(session, caller, original.site_code, None)
     chain.lock_head(session, site.code)
@@ -63,16 +79,32 @@ def _record(session: Session, caller: Caller, original: m.DecisionRow, *, kind: 
         _claim(session, original.waybill_no)
     subject = {k: getattr(original, k) for k in SUBJECT_KEYS}
     return record_decision(
-        session, site=site, gate=original.gate, caller=caller, kind=kind, decision=decision,
-        res=None, inputs={"reason": reason}, started=started, now=utcnow(), secret=secret,
-        prefix=prefix, overrides=original.decision_id, subject=subject,
+        session,
+        site=site,
+        gate=original.gate,
+        caller=caller,
+        kind=kind,
+        decision=decision,
+        res=None,
+        inputs={"reason": reason},
+        started=started,
+        now=utcnow(),
+        secret=secret,
+        prefix=prefix,
+        overrides=original.decision_id,
+        subject=subject,
         local_date=dt.date.fromisoformat(body["local_date"]),
-        extra={"overridden_reasons": [r["code"] for r in body["reasons"]], **extra,
-               "profile_title": profile.title})
+        extra={
+            "overridden_reasons": [r["code"] for r in body["reasons"]],
+            **extra,
+            "profile_title": profile.title,
+        },
+    )
 
 
-def override(session: Session, caller: Caller, decision_id: str, reason: str, *, secret: str,
-             prefix: str) -> m.DecisionRow:
+def override(
+    session: Session, caller: Caller, decision_id: str, reason: str, *, secret: str, prefix: str
+) -> m.DecisionRow:
     """Override a REFUSE; for 剧毒 goods this only requests, and a second supervisor approves."""
     original = _decision(session, decision_id)
     if original.kind != "verification" or original.outcome != "REFUSE":
@@ -80,15 +112,33 @@ def override(session: Session, caller: Caller, decision_id: str, reason: str, *,
     if any(r.outcome == "ALLOW" or r.kind == "override_request" for r in _later(session, original)):
         raise Conflict("该决定已被推翻或正在审批 / already overridden or awaiting approval")
     if original.highly_toxic:
-        return _record(session, caller, original, kind="override_request", outcome="REFUSE",
-                       reason=reason, secret=secret, prefix=prefix,
-                       extra={"requested_by": caller.actor, "awaiting": "second supervisor"})
-    return _record(session, caller, original, kind="override", outcome="ALLOW", reason=reason,
-                   secret=secret, prefix=prefix, extra={"requested_by": caller.actor})
+        return _record(
+            session,
+            caller,
+            original,
+            kind="override_request",
+            outcome="REFUSE",
+            reason=reason,
+            secret=secret,
+            prefix=prefix,
+            extra={"requested_by": caller.actor, "awaiting": "second supervisor"},
+        )
+    return _record(
+        session,
+        caller,
+        original,
+        kind="override",
+        outcome="ALLOW",
+        reason=reason,
+        secret=secret,
+        prefix=prefix,
+        extra={"requested_by": caller.actor},
+    )
 
 
-def approve(session: Session, caller: Caller, decision_id: str, reason: str, *, secret: str,
-            prefix: str) -> m.DecisionRow:
+def approve(
+    session: Session, caller: Caller, decision_id: str, reason: str, *, secret: str, prefix: str
+) -> m.DecisionRow:
     """The second supervisor's approval of a 剧毒 override request: the override that allows."""
     original = _decision(session, decision_id)
     later = _later(session, original)
@@ -101,7 +151,18 @@ def approve(session: Session, caller: Caller, decision_id: str, reason: str, *, 
     if request.operator == caller.actor:
         raise Forbidden("审批人须为另一名主管 / a second, different supervisor must approve")
     first_reason = json.loads(request.body)["inputs"]["reason"]
-    return _record(session, caller, original, kind="override", outcome="ALLOW",
-                   reason=f"{first_reason}\n——\n{reason}".strip(), secret=secret, prefix=prefix,
-                   extra={"requested_by": request.operator, "approved_by": caller.actor,
-                          "request": request.decision_id})
+    return _record(
+        session,
+        caller,
+        original,
+        kind="override",
+        outcome="ALLOW",
+        reason=f"{first_reason}\n——\n{reason}".strip(),
+        secret=secret,
+        prefix=prefix,
+        extra={
+            "requested_by": request.operator,
+            "approved_by": caller.actor,
+            "request": request.decision_id,
+        },
+    )

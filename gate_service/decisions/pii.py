@@ -1,4 +1,4 @@
-"""Personal ID numbers: kept out of the hashed log body, which holds a masked form and a commitment."""
+"""Personal ID numbers: kept out of the hashed log body, which holds masks and commitments."""
 
 from __future__ import annotations
 

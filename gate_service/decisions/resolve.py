@@ -47,12 +47,18 @@ def _one(session: Session, model: type[Any], **where: Any) -> Any | None:
 
 
 def _person(session: Session, identifier: str) -> m.Person | None:
-    return session.scalar(select(m.Person).where(or_(m.Person.id_number == identifier,
-                                                     m.Person.qualification_cert_no == identifier)))
+    return session.scalar(
+        select(m.Person).where(
+            or_(m.Person.id_number == identifier, m.Person.qualification_cert_no == identifier)
+        )
+    )
 
 
-def _bind_people(scans: tuple[rm.ScanCode, ...], people: Mapping[str, m.Person | None],
-                 found: Mapping[str, m.Person | None]) -> dict[str, str]:
+def _bind_people(
+    scans: tuple[rm.ScanCode, ...],
+    people: Mapping[str, m.Person | None],
+    found: Mapping[str, m.Person | None],
+) -> dict[str, str]:
     """Which scanned person code presents the waybill's driver and which its escort."""
     presented: dict[str, str] = {}
     for scan in scans:
@@ -65,23 +71,26 @@ def _bind_people(scans: tuple[rm.ScanCode, ...], people: Mapping[str, m.Person |
     return presented
 
 
-def _products(session: Session, site_code: str, loads: list[tuple[str, str | None]]
-              ) -> dict[str, rm.ProductFacts]:
+def _products(
+    session: Session, site_code: str, loads: list[tuple[str, str | None]]
+) -> dict[str, rm.ProductFacts]:
     out: dict[str, rm.ProductFacts] = {}
     for un, pg in loads:
         facts = product_facts(session, site_code, un, pg)
         if not facts.get("known"):
             continue
         data = {k: v for k, v in facts.items() if k != "known"}
-        product = rm.ProductFacts(**{k: tuple(v) if isinstance(v, list) else v
-                                     for k, v in data.items()})
+        product = rm.ProductFacts(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        )
         out[f"{un}/{pg}" if pg else un] = product
         out.setdefault(un, product)
     return out
 
 
-def resolve(session: Session, site: m.Site, request: Request, profile: rules.Profile,
-            now: dt.datetime) -> Resolution:
+def resolve(
+    session: Session, site: m.Site, request: Request, profile: rules.Profile, now: dt.datetime
+) -> Resolution:
     """Classify the scans, load every record the visit names and build the check context."""
     classified = rules.classify([s["text"] for s in request.scans], profile)
     scans = rules.scan_codes(classified)
@@ -93,17 +102,30 @@ def resolve(session: Session, site: m.Site, request: Request, profile: rules.Pro
         if slot:
             presented.setdefault(slot, scan.identifier)
 
-    vehicle = _one(session, m.Vehicle, plate=presented["vehicle"]) if "vehicle" in presented else None
-    trailer = _one(session, m.Vehicle, plate=presented["trailer"]) if "trailer" in presented else None
+    vehicle = (
+        _one(session, m.Vehicle, plate=presented["vehicle"]) if "vehicle" in presented else None
+    )
+    trailer = (
+        _one(session, m.Vehicle, plate=presented["trailer"]) if "trailer" in presented else None
+    )
     tank = _one(session, m.Tank, tank_no=presented["tank"]) if "tank" in presented else None
-    waybill = _one(session, m.Waybill, waybill_no=presented["waybill"]) \
-        if "waybill" in presented else None
+    waybill = (
+        _one(session, m.Waybill, waybill_no=presented["waybill"])
+        if "waybill" in presented
+        else None
+    )
 
     found = {s.identifier: _person(session, s.identifier) for s in scans if s.kind == "PSN"}
-    driver = _one(session, m.Person, id_number=waybill.driver_id_number) \
-        if waybill is not None and waybill.driver_id_number else None
-    escort = _one(session, m.Person, id_number=waybill.escort_id_number) \
-        if waybill is not None and waybill.escort_id_number else None
+    driver = (
+        _one(session, m.Person, id_number=waybill.driver_id_number)
+        if waybill is not None and waybill.driver_id_number
+        else None
+    )
+    escort = (
+        _one(session, m.Person, id_number=waybill.escort_id_number)
+        if waybill is not None and waybill.escort_id_number
+        else None
+    )
     if waybill is None:
         # Without a waybill the roles come from the certificates' categories.
         for record in found.values():
@@ -115,8 +137,9 @@ def resolve(session: Session, site: m.Site, request: Request, profile: rules.Pro
                 escort = record
     presented.update(_bind_people(scans, {"driver": driver, "escort": escort}, found))
 
-    carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or \
-        (vehicle.carrier_uscc if vehicle is not None else None)
+    carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or (
+        vehicle.carrier_uscc if vehicle is not None else None
+    )
     carrier = _one(session, m.Carrier, uscc=carrier_uscc) if carrier_uscc else None
 
     permit_nos = {s.identifier for s in scans if s.kind == "PMT"}
@@ -129,27 +152,42 @@ def resolve(session: Session, site: m.Site, request: Request, profile: rules.Pro
 
     subjects = {("vehicle", r.plate) for r in (vehicle, trailer) if r is not None}
     subjects |= {("tank", tank.tank_no)} if tank is not None else set()
-    subjects |= {("person", p.id_number) for p in (driver, escort, *found.values()) if p is not None}
+    subjects |= {
+        ("person", p.id_number) for p in (driver, escort, *found.values()) if p is not None
+    }
     subjects |= {("carrier", carrier_uscc)} if carrier_uscc else set()
-    blacklist = list(session.scalars(select(m.BlacklistEntry).where(
-        m.BlacklistEntry.status == "active",
-        m.BlacklistEntry.subject_key.in_({k for _, k in subjects})))) if subjects else []
+    blacklist = (
+        list(
+            session.scalars(
+                select(m.BlacklistEntry).where(
+                    m.BlacklistEntry.status == "active",
+                    m.BlacklistEntry.subject_key.in_({k for _, k in subjects}),
+                )
+            )
+        )
+        if subjects
+        else []
+    )
     blacklist = [b for b in blacklist if (b.subject_kind, b.subject_key) in subjects]
 
     load = None
     if request.load:
-        load = rm.PlannedLoad(un_number=request.load["un_number"],
-                              quantity_kg=float(request.load["quantity_kg"]),
-                              packing_group=request.load.get("packing_group"),
-                              name=request.load.get("name"))
+        load = rm.PlannedLoad(
+            un_number=request.load["un_number"],
+            quantity_kg=float(request.load["quantity_kg"]),
+            packing_group=request.load.get("packing_group"),
+            name=request.load.get("name"),
+        )
     wanted = [(load.un_number, load.packing_group)] if load else []
     if waybill is not None:
         wanted += [(g["un_number"], g.get("packing_group")) for g in waybill.goods or []]
     products = _products(session, site.code, wanted)
 
     ctx = rm.CheckContext(
-        site_code=site.code, gate=request.gate,
-        local_date=rules.local_date(now, site.timezone or profile.timezone), profile=profile,
+        site_code=site.code,
+        gate=request.gate,
+        local_date=rules.local_date(now, site.timezone or profile.timezone),
+        profile=profile,
         vehicle=from_record(rm.VehicleFacts, vehicle) if vehicle else None,
         trailer=from_record(rm.VehicleFacts, trailer) if trailer else None,
         tank=from_record(rm.TankFacts, tank) if tank else None,
@@ -160,6 +198,9 @@ def resolve(session: Session, site: m.Site, request: Request, profile: rules.Pro
         permits=tuple(from_record(rm.PermitFacts, p) for p in permits),
         products=products,
         blacklist=tuple(from_record(rm.BlacklistFacts, b) for b in blacklist),
-        load=load, checklist=dict(request.checklist), scans=scans, presented=presented,
+        load=load,
+        checklist=dict(request.checklist),
+        scans=scans,
+        presented=presented,
     )
     return Resolution(ctx, classified)

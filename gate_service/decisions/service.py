@@ -48,40 +48,63 @@ def site_for(session: Session, caller: Caller, site_code: str, gate: str | None)
     if caller.role in GATE_ROLES and caller.site_code != site.code:
         raise Forbidden("令牌不属于该站点 / the token is not for this site")
     if gate is not None and gate not in (site.gates or []):
-        raise InvalidInput("未知装车口 / unknown gate", {"gate": ["该站点无此装车口 / no such gate"]})
+        raise InvalidInput(
+            "未知装车口 / unknown gate", {"gate": ["该站点无此装车口 / no such gate"]}
+        )
     return site
 
 
 def _fail_closed(profile: rules.Profile, exc: Exception) -> rules.Decision:
     """A decision when the facts could not be gathered: refuse (C25), never allow."""
-    violation = emit_for(profile, "C25", "CHECK_DATA_UNAVAILABLE", "visit",
-                         what="查验数据无法读取", what_en="check data could not be read",
-                         error=type(exc).__name__)
+    violation = emit_for(
+        profile,
+        "C25",
+        "CHECK_DATA_UNAVAILABLE",
+        "visit",
+        what="查验数据无法读取",
+        what_en="check data could not be read",
+        error=type(exc).__name__,
+    )
     return rules.Decision("REFUSE", (violation,), (), (), profile.id, profile.version)
 
 
-def _claim_waybill(session: Session, decision: rules.Decision, res: Resolution | None
-                   ) -> rules.Decision:
+def _claim_waybill(
+    session: Session, decision: rules.Decision, res: Resolution | None
+) -> rules.Decision:
     """Mark the waybill in use for an ALLOW; if another decision holds it, refuse instead."""
     if decision.outcome != "ALLOW" or res is None or res.ctx.waybill is None:
         return decision
     claimed = session.execute(
         update(m.Waybill)
-        .where(m.Waybill.waybill_no == res.ctx.waybill.waybill_no,
-               m.Waybill.waybill_status == "issued", m.Waybill.status == "active")
+        .where(
+            m.Waybill.waybill_no == res.ctx.waybill.waybill_no,
+            m.Waybill.waybill_status == "issued",
+            m.Waybill.status == "active",
+        )
         .values(waybill_status="loading", version=m.Waybill.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed == 1:
         return decision
-    used = emit_for(res.ctx.profile, "C12", "WAYBILL_ALREADY_USED",
-                    f"waybill:{res.ctx.waybill.waybill_no}",
-                    waybill_no=res.ctx.waybill.waybill_no, status="loading")
+    used = emit_for(
+        res.ctx.profile,
+        "C12",
+        "WAYBILL_ALREADY_USED",
+        f"waybill:{res.ctx.waybill.waybill_no}",
+        waybill_no=res.ctx.waybill.waybill_no,
+        status="loading",
+    )
     return replace(decision, outcome="REFUSE", reasons=(used,))
 
 
-SUBJECT_KEYS = ("waybill_no", "carrier_uscc", "vehicle_plate", "un_number", "highly_toxic",
-                "high_risk")
+SUBJECT_KEYS = (
+    "waybill_no",
+    "carrier_uscc",
+    "vehicle_plate",
+    "un_number",
+    "highly_toxic",
+    "high_risk",
+)
 
 
 def subject_of(res: Resolution | None) -> dict[str, Any]:
@@ -89,21 +112,30 @@ def subject_of(res: Resolution | None) -> dict[str, Any]:
     if res is None:
         return dict.fromkeys(SUBJECT_KEYS[:4]) | {"highly_toxic": False, "high_risk": False}
     ctx = res.ctx
-    un = ctx.load.un_number if ctx.load else (ctx.waybill.goods[0].un_number
-                                              if ctx.waybill and ctx.waybill.goods else None)
+    un = (
+        ctx.load.un_number
+        if ctx.load
+        else (ctx.waybill.goods[0].un_number if ctx.waybill and ctx.waybill.goods else None)
+    )
     products = list(ctx.products.values())
-    return {"waybill_no": ctx.waybill.waybill_no if ctx.waybill else None,
-            "carrier_uscc": ctx.carrier.uscc if ctx.carrier else None,
-            "vehicle_plate": ctx.vehicle.plate if ctx.vehicle else None, "un_number": un,
-            "highly_toxic": any(p.highly_toxic for p in products),
-            "high_risk": any(p.high_risk for p in products)}
+    return {
+        "waybill_no": ctx.waybill.waybill_no if ctx.waybill else None,
+        "carrier_uscc": ctx.carrier.uscc if ctx.carrier else None,
+        "vehicle_plate": ctx.vehicle.plate if ctx.vehicle else None,
+        "un_number": un,
+        "highly_toxic": any(p.highly_toxic for p in products),
+        "high_risk": any(p.high_risk for p in products),
+    }
 
 
 def remember_ruleset(session: Session, profile: rules.Profile) -> None:
     """Keep the content of each profile version used, so any decision can be replayed."""
     if session.get(m.RulesetVersion, profile.version) is None:
-        session.add(m.RulesetVersion(version=profile.version, ruleset_id=profile.id,
-                                     content=profile.to_data()))
+        session.add(
+            m.RulesetVersion(
+                version=profile.version, ruleset_id=profile.id, content=profile.to_data()
+            )
+        )
         session.flush()
 
 
@@ -111,11 +143,15 @@ def _resolved(res: Resolution | None) -> dict[str, Any]:
     if res is None:
         return {}
     ctx = res.ctx
-    keys = {"vehicle": ctx.vehicle and ctx.vehicle.plate, "trailer": ctx.trailer and ctx.trailer.plate,
-            "tank": ctx.tank and ctx.tank.tank_no, "driver": ctx.driver and ctx.driver.id_number,
-            "escort": ctx.escort and ctx.escort.id_number,
-            "waybill": ctx.waybill and ctx.waybill.waybill_no,
-            "carrier": ctx.carrier and ctx.carrier.uscc}
+    keys = {
+        "vehicle": ctx.vehicle and ctx.vehicle.plate,
+        "trailer": ctx.trailer and ctx.trailer.plate,
+        "tank": ctx.tank and ctx.tank.tank_no,
+        "driver": ctx.driver and ctx.driver.id_number,
+        "escort": ctx.escort and ctx.escort.id_number,
+        "waybill": ctx.waybill and ctx.waybill.waybill_no,
+        "carrier": ctx.carrier and ctx.carrier.uscc,
+    }
     return {k: v for k, v in keys.items() if v}
 
 
@@ -132,12 +168,28 @@ def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], pref
     base = f"{prefix}/{row.site_code}/{row.gate}"
     events = [(f"{base}/decision", {"schema": "loadgate.decision.v1", **response})]
     if row.outcome == "ALLOW":
-        events.append((f"{base}/barrier", {"schema": "loadgate.barrier.v1", "command": "open",
-                                           "decision_id": row.decision_id,
-                                           "site": row.site_code, "gate": row.gate}))
+        events.append(
+            (
+                f"{base}/barrier",
+                {
+                    "schema": "loadgate.barrier.v1",
+                    "command": "open",
+                    "decision_id": row.decision_id,
+                    "site": row.site_code,
+                    "gate": row.gate,
+                },
+            )
+        )
     for topic, payload in events:
-        session.add(m.OutboxEvent(decision_id=row.decision_id, site_code=row.site_code,
-                                  gate=row.gate, topic=topic, payload=payload))
+        session.add(
+            m.OutboxEvent(
+                decision_id=row.decision_id,
+                site_code=row.site_code,
+                gate=row.gate,
+                topic=topic,
+                payload=payload,
+            )
+        )
 
 
 def response_of(row: m.DecisionRow) -> dict[str, Any]:
@@ -146,39 +198,73 @@ def response_of(row: m.DecisionRow) -> dict[str, Any]:
 
     body = json.loads(row.body)
     return {
-        "decision_id": row.decision_id, "outcome": row.outcome, "kind": row.kind,
-        "site": row.site_code, "gate": row.gate, "created_at": body["created_at"],
-        "local_date": body["local_date"], "reasons": body["reasons"], "warnings": body["warnings"],
-        "missing": body["missing"], "unrecognised": body["unrecognised"],
-        "resolved": body["resolved"], "overrides": row.overrides,
+        "decision_id": row.decision_id,
+        "outcome": row.outcome,
+        "kind": row.kind,
+        "site": row.site_code,
+        "gate": row.gate,
+        "created_at": body["created_at"],
+        "local_date": body["local_date"],
+        "reasons": body["reasons"],
+        "warnings": body["warnings"],
+        "missing": body["missing"],
+        "unrecognised": body["unrecognised"],
+        "resolved": body["resolved"],
+        "overrides": row.overrides,
         "ruleset": {"id": row.ruleset_id, "version": row.ruleset_version},
         "log": {"seq": row.seq, "hash": row.hash},
     }
 
 
-def record_decision(session: Session, *, site: m.Site, gate: str, caller: Caller, kind: str,
-                    decision: rules.Decision, res: Resolution | None, inputs: dict[str, Any],
-                    started: float, now: dt.datetime, secret: str, prefix: str,
-                    idempotency_key: str | None = None, overrides: str | None = None,
-                    subject: dict[str, Any] | None = None, local_date: dt.date | None = None,
-                    extra: dict[str, Any] | None = None) -> m.DecisionRow:
+def record_decision(
+    session: Session,
+    *,
+    site: m.Site,
+    gate: str,
+    caller: Caller,
+    kind: str,
+    decision: rules.Decision,
+    res: Resolution | None,
+    inputs: dict[str, Any],
+    started: float,
+    now: dt.datetime,
+    secret: str,
+    prefix: str,
+    idempotency_key: str | None = None,
+    overrides: str | None = None,
+    subject: dict[str, Any] | None = None,
+    local_date: dt.date | None = None,
+    extra: dict[str, Any] | None = None,
+) -> m.DecisionRow:
     """Append one decision to the site's chain with its reason rows and outbox events."""
     ctx = res.ctx if res is not None else None
     local = local_date or (ctx.local_date if ctx else rules.local_date(now, site.timezone))
     body: dict[str, Any] = {
-        "decision_id": str(uuid.uuid4()), "site_code": site.code, "gate": gate,
-        "created_at": now.isoformat(), "local_date": local.isoformat(), "kind": kind,
-        "outcome": decision.outcome, "operator": caller.actor,
-        "idempotency_key": idempotency_key, "overrides": overrides,
+        "decision_id": str(uuid.uuid4()),
+        "site_code": site.code,
+        "gate": gate,
+        "created_at": now.isoformat(),
+        "local_date": local.isoformat(),
+        "kind": kind,
+        "outcome": decision.outcome,
+        "operator": caller.actor,
+        "idempotency_key": idempotency_key,
+        "overrides": overrides,
         **(subject if subject is not None else subject_of(res)),
-        "ruleset_id": decision.ruleset_id, "ruleset_version": decision.ruleset_version,
+        "ruleset_id": decision.ruleset_id,
+        "ruleset_version": decision.ruleset_version,
         "inputs": inputs,
-        "unrecognised": [{"text": c.raw, "problem": c.problem} for c in (res.classified if res else [])
-                         if not c.recognised],
-        "resolved": _resolved(res), "evidence": _evidence(res),
+        "unrecognised": [
+            {"text": c.raw, "problem": c.problem}
+            for c in (res.classified if res else [])
+            if not c.recognised
+        ],
+        "resolved": _resolved(res),
+        "evidence": _evidence(res),
         "reasons": [v.to_dict() for v in decision.reasons],
         "warnings": [v.to_dict() for v in decision.warnings],
-        "missing": list(decision.missing), **(extra or {}),
+        "missing": list(decision.missing),
+        **(extra or {}),
     }
     masked, raw, commitments = pii.seal(body, secret)
     masked["pii_commitments"] = commitments
@@ -186,16 +272,25 @@ def record_decision(session: Session, *, site: m.Site, gate: str, caller: Caller
     masked.update({k: body[k] for k in ("decision_id", "site_code", "gate", *SUBJECT_KEYS[:4])})
     latency = round((time.perf_counter() - started) * 1000, 3)
     masked["latency_ms"] = latency
-    row = chain.append(session, masked, {"created_at": now, "local_date": dt.date.fromisoformat(
-        masked["local_date"]), "latency_ms": latency, "pii": raw})
+    row = chain.append(
+        session,
+        masked,
+        {
+            "created_at": now,
+            "local_date": dt.date.fromisoformat(masked["local_date"]),
+            "latency_ms": latency,
+            "pii": raw,
+        },
+    )
     for v in (*decision.reasons, *decision.warnings):
         session.add(m.DecisionReason(decision_id=row.id, code=v.code, severity=v.severity))
     _outbox(session, row, response_of(row), prefix)
     return row
 
 
-def verify(session: Session, caller: Caller, request: Request, *, secret: str, prefix: str
-           ) -> m.DecisionRow:
+def verify(
+    session: Session, caller: Caller, request: Request, *, secret: str, prefix: str
+) -> m.DecisionRow:
     """Decide one visit inside the caller's write transaction and log it.
 
     The site's chain head is locked first, so a repeated idempotency key finds the earlier
@@ -204,9 +299,12 @@ def verify(session: Session, caller: Caller, request: Request, *, secret: str, p
     started = time.perf_counter()
     site = site_for(session, caller, request.site_code, request.gate)
     chain.lock_head(session, site.code)
-    existing = session.scalar(select(m.DecisionRow).where(
-        m.DecisionRow.site_code == site.code,
-        m.DecisionRow.idempotency_key == request.idempotency_key))
+    existing = session.scalar(
+        select(m.DecisionRow).where(
+            m.DecisionRow.site_code == site.code,
+            m.DecisionRow.idempotency_key == request.idempotency_key,
+        )
+    )
     if existing is not None:
         return existing
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
@@ -223,10 +321,18 @@ def verify(session: Session, caller: Caller, request: Request, *, secret: str, p
         res, decision = None, _fail_closed(profile, exc)
     decision = _claim_waybill(session, decision, res)
     inputs = {"scans": request.scans, "load": request.load, "checklist": request.checklist}
-    return record_decision(session, site=site, gate=request.gate, caller=caller,
-                           kind="verification", decision=decision, res=res, inputs=inputs,
-                           started=started, now=now, secret=secret, prefix=prefix,
-                           idempotency_key=request.idempotency_key)
-
-
-
+    return record_decision(
+        session,
+        site=site,
+        gate=request.gate,
+        caller=caller,
+        kind="verification",
+        decision=decision,
+        res=res,
+        inputs=inputs,
+        started=started,
+        now=now,
+        secret=secret,
+        prefix=prefix,
+        idempotency_key=request.idempotency_key,
+    )

@@ -1,4 +1,4 @@
-"""The append-only decision log (hash-chained per site), its chain heads, outbox and loading records."""
+"""The append-only decision log (hash-chained per site), chain heads, outbox, loading records."""
 
 from __future__ import annotations
 

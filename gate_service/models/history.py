@@ -30,4 +30,3 @@ class RecordChange(Base):
 
     def __repr__(self) -> str:
         return f"<RecordChange {self.resource}#{self.record_id} v{self.version} {self.action}>"
-

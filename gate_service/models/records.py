@@ -1,4 +1,4 @@
-"""The pre-load files (预装档案): organisations, sites, carriers, vehicles, tanks, people and papers."""
+"""The pre-load files (预装档案): organisations, sites, carriers, vehicles, tanks, people."""
 
 from __future__ import annotations
 
@@ -205,5 +205,14 @@ class BlacklistEntry(RecordMixin, Base):
 
 
 RECORD_MODELS: tuple[type[Base], ...] = (
-    Organisation, Site, SiteProduct, Carrier, Vehicle, Tank, Person, Waybill, Permit, BlacklistEntry,
+    Organisation,
+    Site,
+    SiteProduct,
+    Carrier,
+    Vehicle,
+    Tank,
+    Person,
+    Waybill,
+    Permit,
+    BlacklistEntry,
 )

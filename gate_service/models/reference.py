@@ -43,7 +43,9 @@ class AdrEntry(Base):
     remark: Mapped[str | None] = mapped_column(String(1024))
 
     def __repr__(self) -> str:
-        return f"<AdrEntry UN{self.un_number}/{self.variant} {self.adr_class} PG{self.packing_group}>"
+        return (
+            f"<AdrEntry UN{self.un_number}/{self.variant} {self.adr_class} PG{self.packing_group}>"
+        )
 
 
 class CatalogueEntry(Base):

@@ -62,21 +62,32 @@ def _label(resource: str, record: Any) -> str:
     return ""
 
 
-def expiring(session: Session, today: dt.date, within_days: int, owner: str | None = None
-             ) -> Iterator[Expiring]:
+def expiring(
+    session: Session, today: dt.date, within_days: int, owner: str | None = None
+) -> Iterator[Expiring]:
     """Every watched date on an active record that is before ``today + within_days``."""
     horizon = today + dt.timedelta(days=within_days)
     for resource, field, what, what_en in WATCHED:
         res = RESOURCES[resource]
         column = getattr(res.model, field)
-        stmt = select(res.model).where(res.model.status == "active", column.is_not(None),
-                                       column <= horizon)
+        stmt = select(res.model).where(
+            res.model.status == "active", column.is_not(None), column <= horizon
+        )
         if owner is not None:
             stmt = stmt.where(res.model.owner == owner)
         for record in session.scalars(stmt.order_by(column)):
             until = getattr(record, field)
-            yield Expiring(record.owner, resource, res.key_text(record), _label(resource, record),
-                           what, what_en, field, until, (until - today).days)
+            yield Expiring(
+                record.owner,
+                resource,
+                res.key_text(record),
+                _label(resource, record),
+                what,
+                what_en,
+                field,
+                until,
+                (until - today).days,
+            )
 
 
 def by_owner(items: list[Expiring]) -> dict[str, list[dict[str, Any]]]:

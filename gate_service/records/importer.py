@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from ..auth import Caller
 from ..errors import Forbidden
 from ..errors import InvalidInput
-from . import service
-from .registry import Resource
 from ..schemas.fields import RowList
 from ..schemas.fields import StringList
+from . import service
+from .registry import Resource
 from .tabular import Table
 
 CHUNK = 500
@@ -33,7 +33,8 @@ class ImportRejected(InvalidInput):
 
     def __init__(self, report: ImportReport) -> None:
         super().__init__(
-            f"{len(report.errors)} 行有误，未写入任何记录 / {len(report.errors)} bad row(s); nothing written",
+            f"{len(report.errors)} 行有误，未写入任何记录 / "
+            f"{len(report.errors)} bad row(s); nothing written",
             report.as_dict(),
         )
         self.report = report
@@ -56,12 +57,18 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         """The report as the API returns it."""
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "errors": self.errors}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": self.errors,
+        }
 
 
-def _validate_rows(session: Session, res: Resource, table: Table, report: ImportReport,
-                   progress: Progress | None) -> list[tuple[int, dict[str, Any]]]:
+def _validate_rows(
+    session: Session, res: Resource, table: Table, report: ImportReport, progress: Progress | None
+) -> list[tuple[int, dict[str, Any]]]:
     schema = res.instance
     seen: dict[tuple[Any, ...], int] = {}
     good: list[tuple[int, dict[str, Any]]] = []
@@ -106,20 +113,29 @@ def _as_dict(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
-def _existing(session: Session, res: Resource, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+def _existing(
+    session: Session, res: Resource, keys: list[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], Any]:
     cols = [getattr(res.model, res.column(k)) for k in res.key]
     found: dict[tuple[Any, ...], Any] = {}
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
+        chunk = keys[start : start + CHUNK]
         cond = cols[0].in_([k[0] for k in chunk]) if len(cols) == 1 else tuple_(*cols).in_(chunk)
         for record in session.scalars(select(res.model).where(cond)):
             found[tuple(getattr(record, res.column(k)) for k in res.key)] = record
     return found
 
 
-def import_table(session: Session, res: Resource, table: Table, caller: Caller, *,
-                 all_or_nothing: bool = True, dry_run: bool = False,
-                 progress: Progress | None = None) -> ImportReport:
+def import_table(
+    session: Session,
+    res: Resource,
+    table: Table,
+    caller: Caller,
+    *,
+    all_or_nothing: bool = True,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Validate and upsert a table inside the caller's transaction.
 
     With ``all_or_nothing`` (the default) any bad row raises :class:`ImportRejected`, whose report
@@ -132,7 +148,9 @@ def import_table(session: Session, res: Resource, table: Table, caller: Caller, 
     good = _validate_rows(session, res, table, report, progress)
     if report.errors and all_or_nothing:
         raise ImportRejected(report)
-    existing = _existing(session, res, [tuple(d.get(res.column(k)) for k in res.key) for _, d in good])
+    existing = _existing(
+        session, res, [tuple(d.get(res.column(k)) for k in res.key) for _, d in good]
+    )
     created: list[Any] = []
     updated: list[tuple[Any, dict[str, Any]]] = []
     for line, data in good:
@@ -161,11 +179,17 @@ def import_table(session: Session, res: Resource, table: Table, caller: Caller, 
     return report
 
 
-def _write(session: Session, res: Resource, caller: Caller, created: list[Any],
-           updated: list[tuple[Any, dict[str, Any]]], progress: Progress | None) -> None:
+def _write(
+    session: Session,
+    res: Resource,
+    caller: Caller,
+    created: list[Any],
+    updated: list[tuple[Any, dict[str, Any]]],
+    progress: Progress | None,
+) -> None:
     """Insert and update in chunks (one flush per chunk), each change with its history row."""
     for start in range(0, len(created), CHUNK):
-        chunk = created[start:start + CHUNK]
+        chunk = created[start : start + CHUNK]
         session.add_all(chunk)
         session.flush()
         for record in chunk:
@@ -173,7 +197,7 @@ def _write(session: Session, res: Resource, caller: Caller, created: list[Any],
         if progress:
             progress("write", len(chunk))
     for start in range(0, len(updated), CHUNK):
-        chunk = updated[start:start + CHUNK]
+        chunk = updated[start : start + CHUNK]
         befores = [service.snapshot(res, record) for record, _ in chunk]
         for record, changes in chunk:
             service.apply_changes(record, changes)
@@ -183,5 +207,3 @@ def _write(session: Session, res: Resource, caller: Caller, created: list[Any],
         if progress:
             progress("write", len(chunk))
     session.flush()
-
-

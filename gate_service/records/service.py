@@ -35,8 +35,11 @@ def loadable(res: Resource, record: Any) -> dict[str, Any]:
     """The record's loadable fields in API form, for merging with a partial update."""
     schema = res.instance
     dumped = schema.dump(record)
-    return {k: v for k, v in dumped.items()
-            if k in schema.fields and not schema.fields[k].dump_only and v is not None}
+    return {
+        k: v
+        for k, v in dumped.items()
+        if k in schema.fields and not schema.fields[k].dump_only and v is not None
+    }
 
 
 def parse_key(res: Resource, key_text: str) -> dict[str, Any]:
@@ -51,7 +54,9 @@ def parse_key(res: Resource, key_text: str) -> dict[str, Any]:
         try:
             values[field.attribute or name] = field.deserialize(raw)
         except ValidationError as err:
-            raise NotFound(f"无此记录 / no such record ({'; '.join(map(str, err.messages))})") from err
+            raise NotFound(
+                f"无此记录 / no such record ({'; '.join(map(str, err.messages))})"
+            ) from err
     return values
 
 
@@ -88,7 +93,9 @@ def list_records(
     if caller.role == "enterprise":
         stmt = stmt.where(res.model.owner == caller.enterprise_uscc)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(res.model.id).limit(per_page).offset((page - 1) * per_page))
+    rows = session.scalars(
+        stmt.order_by(res.model.id).limit(per_page).offset((page - 1) * per_page)
+    )
     return list(rows), total
 
 
@@ -116,7 +123,11 @@ def unknown_un_errors(session: Session, data: dict[str, Any]) -> dict[str, list[
     """Per-field errors for UN numbers the product master does not know."""
     known = known_un_numbers(session)
     if not known:
-        return {"un_number": ["产品主数据未加载（gate-service products load） / product master not loaded"]}
+        return {
+            "un_number": [
+                "产品主数据未加载（gate-service products load） / product master not loaded"
+            ]
+        }
     return {
         path: [f"UN{un} 不在产品主数据中 / UN{un} is not in the product master"]
         for path, un in _un_fields(data)
@@ -132,7 +143,9 @@ def owner_for(session: Session, res: Resource, data: dict[str, Any], caller: Cal
     if res.name == "site_products":
         site = session.scalar(select(Site).where(Site.code == data.get("site_code")))
         if site is None:
-            raise InvalidInput("站点不存在 / unknown site", {"site_code": ["未知站点 / unknown site"]})
+            raise InvalidInput(
+                "站点不存在 / unknown site", {"site_code": ["未知站点 / unknown site"]}
+            )
         derived = site.owner_uscc
     if caller.role == "enterprise":
         if derived and derived != caller.enterprise_uscc:
@@ -150,15 +163,31 @@ def check_can_change(record: Any, caller: Caller) -> None:
     raise Forbidden("只能修改本企业的记录 / only the owner or an admin may change this record")
 
 
-def record_change(session: Session, res: Resource, record: Any, action: str, caller: Caller,
-                  before: dict[str, Any] | None) -> None:
+def record_change(
+    session: Session,
+    res: Resource,
+    record: Any,
+    action: str,
+    caller: Caller,
+    before: dict[str, Any] | None,
+) -> None:
     """Append one history row for a change that has just been applied (and flushed)."""
-    session.add(RecordChange(resource=res.name, record_id=record.id, version=record.version,
-                             action=action, actor=caller.actor, before=before,
-                             after=snapshot(res, record)))
+    session.add(
+        RecordChange(
+            resource=res.name,
+            record_id=record.id,
+            version=record.version,
+            action=action,
+            actor=caller.actor,
+            before=before,
+            after=snapshot(res, record),
+        )
+    )
 
 
-def validate(session: Session, res: Resource, payload: Any, *, partial: bool = False) -> dict[str, Any]:
+def validate(
+    session: Session, res: Resource, payload: Any, *, partial: bool = False
+) -> dict[str, Any]:
     """Load a payload through the resource schema and check its UN numbers; 422 on any error."""
     if not isinstance(payload, dict):
         raise InvalidInput("请求体应为 JSON 对象 / body must be a JSON object")
@@ -206,18 +235,23 @@ def update_record(session: Session, res: Resource, record: Any, patch: Any, call
     patch = dict(patch)
     expected = patch.pop("version", None)
     if not isinstance(expected, int) or isinstance(expected, bool):
-        raise InvalidInput("需提供读取时的版本号 / give the version you read",
-                           {"version": ["必填整数 / required integer"]})
+        raise InvalidInput(
+            "需提供读取时的版本号 / give the version you read",
+            {"version": ["必填整数 / required integer"]},
+        )
     check_can_change(record, caller)
     if expected != record.version:
         raise VersionConflict(
-            f"记录已被修改（当前版本 {record.version}） / record changed (now version {record.version})",
+            f"记录已被修改（当前版本 {record.version}） / "
+            f"record changed (now version {record.version})",
             {"version": [f"当前为 {record.version} / current is {record.version}"]},
         )
     for name in res.key:
         if name in patch and patch[name] != loadable(res, record).get(name):
-            raise InvalidInput("自然键不可修改 / the natural key cannot change",
-                               {name: ["不可修改 / cannot change"]})
+            raise InvalidInput(
+                "自然键不可修改 / the natural key cannot change",
+                {name: ["不可修改 / cannot change"]},
+            )
     if "owner" in patch and caller.role != "admin":
         raise Forbidden("只有管理员可以转移记录 / only an admin may change the owner")
     data = validate(session, res, {**loadable(res, record), **patch})
@@ -230,8 +264,9 @@ def update_record(session: Session, res: Resource, record: Any, patch: Any, call
     return record
 
 
-def deactivate_record(session: Session, res: Resource, record: Any, version: Any,
-                      caller: Caller) -> Any:
+def deactivate_record(
+    session: Session, res: Resource, record: Any, version: Any, caller: Caller
+) -> Any:
     """Mark a record inactive (records are never deleted)."""
     check_can_change(record, caller)
     if version != record.version:
@@ -249,14 +284,22 @@ def deactivate_record(session: Session, res: Resource, record: Any, version: Any
 
 def history(session: Session, res: Resource, record: Any) -> list[RecordChange]:
     """Every change to a record, oldest first."""
-    stmt = (select(RecordChange)
-            .where(RecordChange.resource == res.name, RecordChange.record_id == record.id)
-            .order_by(RecordChange.id))
+    stmt = (
+        select(RecordChange)
+        .where(RecordChange.resource == res.name, RecordChange.record_id == record.id)
+        .order_by(RecordChange.id)
+    )
     return list(session.scalars(stmt))
 
 
 def change_json(change: RecordChange) -> dict[str, Any]:
     """A history row as the API shows it."""
     at = change.at if isinstance(change.at, dt.datetime) else None
-    return {"version": change.version, "action": change.action, "actor": change.actor,
-            "at": at.isoformat() if at else None, "before": change.before, "after": change.after}
+    return {
+        "version": change.version,
+        "action": change.action,
+        "actor": change.actor,
+        "at": at.isoformat() if at else None,
+        "before": change.before,
+        "after": change.after,
+    }

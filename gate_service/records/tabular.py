@@ -46,7 +46,9 @@ def header_map(res: Resource) -> dict[str, str]:
 
 
 def _norm(header: str) -> str:
-    return "".join(header.replace("\ufeff", "").split()).lower().replace("（", "(").replace("）", ")")
+    return (
+        "".join(header.replace("\ufeff", "").split()).lower().replace("（", "(").replace("）", ")")
+    )
 
 
 def detect_format(filename: str | None, content_type: str | None) -> str:
@@ -57,8 +59,10 @@ def detect_format(filename: str | None, content_type: str | None) -> str:
         return "xlsx"
     if name.endswith(".csv") or "csv" in ctype or "text/plain" in ctype:
         return "csv"
-    raise InvalidInput("无法识别文件格式，请用 .csv 或 .xlsx / send a .csv or .xlsx file",
-                       {"file": ["应为 CSV 或 XLSX / must be CSV or XLSX"]})
+    raise InvalidInput(
+        "无法识别文件格式，请用 .csv 或 .xlsx / send a .csv or .xlsx file",
+        {"file": ["应为 CSV 或 XLSX / must be CSV or XLSX"]},
+    )
 
 
 def _cell_text(value: Any) -> str:
@@ -85,8 +89,9 @@ def _raw_rows(data: bytes, fmt: str) -> Iterator[list[str]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the client's error
-        raise InvalidInput("无法读取 XLSX 文件 / cannot read the XLSX file",
-                           {"file": [str(exc)[:200]]}) from exc
+        raise InvalidInput(
+            "无法读取 XLSX 文件 / cannot read the XLSX file", {"file": [str(exc)[:200]]}
+        ) from exc
     sheet = book.worksheets[0]
     for row in sheet.iter_rows(values_only=True):
         yield [_cell_text(v) for v in row]
@@ -106,8 +111,10 @@ def read_table(res: Resource, data: bytes, fmt: str) -> Table:
     raw = _raw_rows(data, fmt)
     header = next(raw, None)
     if not header or not any(header):
-        raise InvalidInput("文件为空或缺少表头 / the file is empty or has no header row",
-                           {"file": ["缺少表头 / no header row"]})
+        raise InvalidInput(
+            "文件为空或缺少表头 / the file is empty or has no header row",
+            {"file": ["缺少表头 / no header row"]},
+        )
     mapping = header_map(res)
     fields: list[str] = []
     problems: dict[str, list[str]] = {}

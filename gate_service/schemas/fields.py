@@ -97,7 +97,9 @@ class FlexDate(mf.Field):
         if isinstance(value, dt.date):
             return value
         if not isinstance(value, str):
-            raise ValidationError("应为日期 YYYY-MM-DD 或 YYYY-MM / not a date (YYYY-MM-DD or YYYY-MM)")
+            raise ValidationError(
+                "应为日期 YYYY-MM-DD 或 YYYY-MM / not a date (YYYY-MM-DD or YYYY-MM)"
+            )
         try:
             return ids.parse_year_month_or_date(value)
         except ids.IdentifierError as err:
@@ -147,8 +149,13 @@ PERMIT_GOODS_RE = re.compile(
 class RowList(mf.Field):
     """A list of small records; a CSV cell writes each as space-separated parts, ``;`` between."""
 
-    def __init__(self, item_schema: Any, cell_pattern: re.Pattern[str], cell_keys: tuple[str, ...],
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        item_schema: Any,
+        cell_pattern: re.Pattern[str],
+        cell_keys: tuple[str, ...],
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("load_default", list)
         super().__init__(**kwargs)
         self.item_schema = item_schema
@@ -166,8 +173,9 @@ class RowList(mf.Field):
                 raise ValidationError(
                     f"第 {n} 项无法识别：{part!r} / item {n} not understood: {part!r}"
                 )
-            items.append({k: v for k, v in zip(self.cell_keys, match.groups(), strict=True)
-                          if v is not None})
+            items.append(
+                {k: v for k, v in zip(self.cell_keys, match.groups(), strict=True) if v is not None}
+            )
         return items
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
@@ -214,4 +222,3 @@ def _num(value: Any) -> str:
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else str(value)
-

@@ -30,7 +30,9 @@ def zh(header: str, **kw: Any) -> dict[str, Any]:
 def one_of(choices: tuple[str, ...]) -> validate.OneOf:
     """A choice validator with a bilingual message."""
     listed = "、".join(choices)
-    return validate.OneOf(choices, error=f"应为 {listed} 之一 / must be one of {', '.join(choices)}")
+    return validate.OneOf(
+        choices, error=f"应为 {listed} 之一 / must be one of {', '.join(choices)}"
+    )
 
 
 def positive() -> validate.Range:
@@ -40,8 +42,10 @@ def positive() -> validate.Range:
 
 def text(size: int = 255, **kw: Any) -> mf.String:
     """A bounded, non-empty string."""
-    return mf.String(validate=validate.Length(min=1, max=size, error=f"长度应为 1–{size} / length 1–{size}"),
-                     **kw)
+    return mf.String(
+        validate=validate.Length(min=1, max=size, error=f"长度应为 1–{size} / length 1–{size}"),
+        **kw,
+    )
 
 
 def opt(field: mf.Field) -> mf.Field:
@@ -54,7 +58,10 @@ def opt(field: mf.Field) -> mf.Field:
 class StrictSchema(Schema):
     """Unknown fields are errors, with a bilingual message."""
 
-    error_messages = {"unknown": "未知字段 / unknown field", "type": "输入类型无效 / invalid input type"}
+    error_messages = {
+        "unknown": "未知字段 / unknown field",
+        "type": "输入类型无效 / invalid input type",
+    }
 
     class Meta:
         unknown = RAISE
@@ -90,8 +97,12 @@ class GoodsLineSchema(StrictSchema):
 
     un_number = gf.UnNumber(required=True)
     name = text(128, required=True)
-    adr_class = mf.String(required=True, data_key="class", attribute="class",
-                          validate=validate.Regexp(r"^[1-9](\.[1-6])?$", error="类别无效 / bad class"))
+    adr_class = mf.String(
+        required=True,
+        data_key="class",
+        attribute="class",
+        validate=validate.Regexp(r"^[1-9](\.[1-6])?$", error="类别无效 / bad class"),
+    )
     packing_group = opt(gf.PackingGroup())
     quantity_kg = mf.Float(required=True, validate=positive())
 
@@ -156,7 +167,9 @@ class VehicleSchema(RecordSchema):
     """A tractor, truck or trailer."""
 
     plate = gf.Plate(required=True, **zh("车牌号"))
-    kind = mf.String(required=True, validate=one_of(("tractor", "truck", "trailer")), **zh("车辆类型"))
+    kind = mf.String(
+        required=True, validate=one_of(("tractor", "truck", "trailer")), **zh("车辆类型")
+    )
     vin = opt(gf.Vin(**zh("车辆识别代号")))
     carrier_uscc = opt(gf.Uscc(**zh("承运人统一社会信用代码")))
     rated_load_kg = opt(mf.Integer(validate=positive(), **zh("核定载质量(kg)")))
@@ -172,7 +185,12 @@ class VehicleSchema(RecordSchema):
         plate, kind = data.get("plate"), data.get("kind")
         if plate and kind and plate.endswith("挂") != (kind == "trailer"):
             raise ValidationError(
-                {"kind": ["挂车车牌以“挂”结尾，类型应一致 / trailer plates end in 挂 and only trailers"]}
+                {
+                    "kind": [
+                        "挂车车牌以“挂”结尾，类型应一致 / "
+                        "trailer plates end in 挂 and only trailers"
+                    ]
+                }
             )
 
 
@@ -180,14 +198,18 @@ class TankSchema(RecordSchema):
     """A tank with its inspection and 适装介质列表."""
 
     tank_no = text(64, required=True, **zh("罐体编号"))
-    kind = mf.String(required=True, validate=one_of(("atmospheric", "pressure", "tank_container",
-                                                      "portable")), **zh("罐体类型"))
+    kind = mf.String(
+        required=True,
+        validate=one_of(("atmospheric", "pressure", "tank_container", "portable")),
+        **zh("罐体类型"),
+    )
     vehicle_plate = opt(gf.Plate(**zh("安装车辆车牌号")))
     capacity_l = opt(mf.Integer(validate=positive(), **zh("罐体容积(L)")))
     max_fill_kg = opt(mf.Integer(validate=positive(), **zh("允许充装量(kg)")))
     tank_code = opt(gf.TankCode(**zh("罐体代码")))
-    media = gf.RowList(MediumSchema(), gf.MEDIUM_RE, ("un_number", "name", "packing_group"),
-                       **zh("适装介质列表"))
+    media = gf.RowList(
+        MediumSchema(), gf.MEDIUM_RE, ("un_number", "name", "packing_group"), **zh("适装介质列表")
+    )
     registration_no = opt(text(64, **zh("使用登记证号")))
     registered_medium = opt(text(128, **zh("登记介质")))
     inspection_report_no = opt(text(64, **zh("检验报告编号")))
@@ -205,16 +227,25 @@ class PersonSchema(RecordSchema):
 
     id_number = gf.IdNumber(required=True, **zh("身份证号"))
     name = text(64, required=True, **zh("姓名"))
-    phone = opt(mf.String(validate=validate.Regexp(r"^[0-9+\- ]{5,20}$",
-                                                   error="电话号码无效 / bad phone number"),
-                          **zh("电话")))
+    phone = opt(
+        mf.String(
+            validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="电话号码无效 / bad phone number"),
+            **zh("电话"),
+        )
+    )
     carrier_uscc = opt(gf.Uscc(**zh("所属承运人")))
     qualification_cert_no = opt(text(64, **zh("从业资格证号")))
     qualification_categories = gf.StringList(choices=QUALIFICATION_CATEGORIES, **zh("从业资格类别"))
     qualification_valid_until = opt(gf.FlexDate(**zh("从业资格证有效期至")))
-    driving_license_class = opt(mf.String(validate=validate.Regexp(
-        r"^(A[123]|B[12]|C[1-6]|D|E|F|M|N|P)(\s*[,;，；]?\s*(A[123]|B[12]|C[1-6]|D|E|F|M|N|P))*$",
-        error="准驾车型无效 / unknown licence class"), **zh("准驾车型")))
+    driving_license_class = opt(
+        mf.String(
+            validate=validate.Regexp(
+                r"^(A[123]|B[12]|C[1-6]|D|E|F|M|N|P)(\s*[,;，；]?\s*(A[123]|B[12]|C[1-6]|D|E|F|M|N|P))*$",
+                error="准驾车型无效 / unknown licence class",
+            ),
+            **zh("准驾车型"),
+        )
+    )
     driving_license_valid_until = opt(gf.FlexDate(**zh("驾驶证有效期至")))
     adr_cert_no = opt(text(64, **zh("ADR证书号")))
     adr_specialisations = gf.StringList(choices=ADR_SPECIALISATIONS, **zh("ADR专项"))
@@ -225,8 +256,12 @@ class WaybillSchema(RecordSchema):
     """A dangerous-goods waybill."""
 
     waybill_no = text(64, required=True, **zh("运单编号"))
-    status = mf.String(attribute="waybill_status", load_default="issued",
-                       validate=one_of(WAYBILL_STATUSES), **zh("运单状态"))
+    status = mf.String(
+        attribute="waybill_status",
+        load_default="issued",
+        validate=one_of(WAYBILL_STATUSES),
+        **zh("运单状态"),
+    )
     record_status = mf.String(attribute="status", dump_only=True)
     consignor_uscc = opt(gf.Uscc(**zh("托运人统一社会信用代码")))
     consignor_name = opt(text(**zh("托运人")))
@@ -241,28 +276,43 @@ class WaybillSchema(RecordSchema):
     tank_no = opt(text(64, **zh("罐体编号")))
     driver_id_number = opt(gf.IdNumber(**zh("驾驶员身份证号")))
     escort_id_number = opt(gf.IdNumber(**zh("押运员身份证号")))
-    goods = gf.RowList(GoodsLineSchema(), gf.GOODS_RE,
-                       ("un_number", "name", "class", "packing_group", "quantity_kg"), **zh("货物"))
+    goods = gf.RowList(
+        GoodsLineSchema(),
+        gf.GOODS_RE,
+        ("un_number", "name", "class", "packing_group", "quantity_kg"),
+        **zh("货物"),
+    )
     permit_no = opt(text(64, **zh("通行证号")))
 
     @validates_schema
     def _people(self, data: dict[str, Any], **_: Any) -> None:
         d, e = data.get("driver_id_number"), data.get("escort_id_number")
         if d and e and d == e:
-            raise ValidationError({"escort_id_number": ["押运员不能是驾驶员本人 / escort must not be the driver"]})
+            raise ValidationError(
+                {"escort_id_number": ["押运员不能是驾驶员本人 / escort must not be the driver"]}
+            )
         trailer = data.get("trailer_plate")
         if trailer and not trailer.endswith("挂"):
-            raise ValidationError({"trailer_plate": ["挂车车牌应以“挂”结尾 / a trailer plate ends in 挂"]})
+            raise ValidationError(
+                {"trailer_plate": ["挂车车牌应以“挂”结尾 / a trailer plate ends in 挂"]}
+            )
 
 
 class PermitSchema(RecordSchema):
     """A special permit (剧毒化学品道路运输通行证 and the like)."""
 
     permit_no = text(64, required=True, **zh("证件编号"))
-    kind = mf.String(required=True, validate=one_of(("toxic_road_pass", "explosives", "radioactive")),
-                     **zh("证件类型"))
-    goods = gf.RowList(PermitGoodsSchema(), gf.PERMIT_GOODS_RE,
-                       ("un_number", "cas", "name", "quantity_kg"), **zh("货物"))
+    kind = mf.String(
+        required=True,
+        validate=one_of(("toxic_road_pass", "explosives", "radioactive")),
+        **zh("证件类型"),
+    )
+    goods = gf.RowList(
+        PermitGoodsSchema(),
+        gf.PERMIT_GOODS_RE,
+        ("un_number", "cas", "name", "quantity_kg"),
+        **zh("货物"),
+    )
     vehicle_plate = opt(gf.Plate(**zh("车牌号")))
     driver_id_number = opt(gf.IdNumber(**zh("驾驶员身份证号")))
     escort_id_number = opt(gf.IdNumber(**zh("押运员身份证号")))
@@ -280,8 +330,9 @@ class PermitSchema(RecordSchema):
 class BlacklistSchema(RecordSchema):
     """A blacklist entry."""
 
-    subject_kind = mf.String(required=True, validate=one_of(("carrier", "vehicle", "tank", "person")),
-                             **zh("对象类型"))
+    subject_kind = mf.String(
+        required=True, validate=one_of(("carrier", "vehicle", "tank", "person")), **zh("对象类型")
+    )
     subject_key = text(64, required=True, **zh("对象标识"))
     reason = text(1024, required=True, **zh("原因"))
     source = opt(text(**zh("来源")))
@@ -292,8 +343,11 @@ class BlacklistSchema(RecordSchema):
     def _subject(self, data: dict[str, Any], **_: Any) -> None:
         self.date_order(data, "valid_from", "valid_until")
         kind, key = data.get("subject_kind"), data.get("subject_key")
-        check = {"carrier": gf.ids.check_uscc, "vehicle": gf.ids.check_plate,
-                 "person": gf.ids.check_id_number}.get(kind or "")
+        check = {
+            "carrier": gf.ids.check_uscc,
+            "vehicle": gf.ids.check_plate,
+            "person": gf.ids.check_id_number,
+        }.get(kind or "")
         if check and key:
             try:
                 data["subject_key"] = check(key)

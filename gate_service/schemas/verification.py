@@ -38,10 +38,16 @@ class VerificationSchema(StrictSchema):
     gate = text(64, required=True)
     scans = mf.List(mf.Nested(ScanSchema), required=True, validate=validate.Length(max=50))
     load = mf.Nested(LoadSchema, load_default=None, allow_none=True)
-    checklist = mf.Dict(keys=mf.String(validate=validate.Length(max=64)), values=mf.Boolean(),
-                        load_default=dict)
-    idempotency_key = mf.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9._:-]{8,128}$", error="应为 8–128 位字母数字 / 8–128 letters, digits, . _ : -"))
+    checklist = mf.Dict(
+        keys=mf.String(validate=validate.Length(max=64)), values=mf.Boolean(), load_default=dict
+    )
+    idempotency_key = mf.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Za-z0-9._:-]{8,128}$",
+            error="应为 8–128 位字母数字 / 8–128 letters, digits, . _ : -",
+        ),
+    )
 
     @validates("checklist")
     def _small(self, value: dict[str, Any], **_: Any) -> None:
@@ -53,16 +59,23 @@ class CompletionSchema(StrictSchema):
     """``POST /api/v1/verifications/<id>/completion``: what was actually loaded."""
 
     quantity_kg = mf.Float(required=True, validate=[positive(), validate.Range(max=100_000)])
-    seals = mf.List(mf.String(validate=validate.Length(min=1, max=64)), load_default=list,
-                    validate=validate.Length(max=50))
+    seals = mf.List(
+        mf.String(validate=validate.Length(min=1, max=64)),
+        load_default=list,
+        validate=validate.Length(max=50),
+    )
     loaded_at = mf.AwareDateTime(load_default=None, allow_none=True)
 
 
 class OverrideSchema(StrictSchema):
     """``POST /api/v1/verifications/<id>/override``: a supervisor's written reason."""
 
-    reason = mf.String(required=True, validate=validate.Length(min=10, max=2000,
-                       error="理由应为 10–2000 字 / the reason must be 10–2000 characters"))
+    reason = mf.String(
+        required=True,
+        validate=validate.Length(
+            min=10, max=2000, error="理由应为 10–2000 字 / the reason must be 10–2000 characters"
+        ),
+    )
 
 
 class ApprovalSchema(StrictSchema):

@@ -15,11 +15,17 @@ from tests import factories as f
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-def gate(database_url: str, *args: str, env: dict[str, str] | None = None,
-         ok: bool = True) -> subprocess.CompletedProcess[str]:
+def gate(
+    database_url: str, *args: str, env: dict[str, str] | None = None, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "GATE_DATABASE_URL": database_url, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "gate_service", *args], capture_output=True,
-                          text=True, env=full_env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gate_service", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+    )
     if ok:
         assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc
@@ -37,8 +43,9 @@ def test_db_upgrade_is_idempotent(database_url: str) -> None:
 
 
 def test_create_token_roles(database_url: str) -> None:
-    token = gate(database_url, "create-token", "--role", "operator", "--site", "JMS01",
-                 "--name", "gate G1").stdout.strip()
+    token = gate(
+        database_url, "create-token", "--role", "operator", "--site", "JMS01", "--name", "gate G1"
+    ).stdout.strip()
     assert token.startswith("lg_") and len(token) > 40
     bad = gate(database_url, "create-token", "--role", "operator", "--name", "x", ok=False)
     assert bad.returncode != 0 and "--site" in bad.stderr
@@ -57,7 +64,9 @@ def test_import_xlsx_with_progress_then_export(database_url: str, tmp_path: Path
     again = gate(database_url, "import", "vehicles", str(path))
     assert '"unchanged": 300' in again.stdout
     out = tmp_path / "out.csv"
-    assert "300 vehicles" in gate(database_url, "export", "vehicles", str(out), "--lang", "zh").stdout
+    assert (
+        "300 vehicles" in gate(database_url, "export", "vehicles", str(out), "--lang", "zh").stdout
+    )
     assert out.read_text(encoding="utf-8-sig").startswith("维护企业,车牌号")
 
 
@@ -77,3 +86,31 @@ def test_seed_demo_is_idempotent_and_expiring_lists(database_url: str, tmp_path:
     assert "'created': 0" in second.stdout and "'updated': 0" in second.stdout
     listing = gate(database_url, "expiring", "--within", "30").stdout
     assert "TK-0002" in listing and "已过期" in listing
+
+
+def test_serve_runs_gunicorn(database_url: str) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gate_service", "serve", "--port", str(port), "--workers", "1"],
+        env={**os.environ, "GATE_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "gunicorn" in output.lower() or "Booting worker" in output

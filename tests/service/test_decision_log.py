@@ -28,8 +28,11 @@ def logged(app: Flask, client: FlaskClient, auth: Any) -> list[dict[str, Any]]:
     out = []
     for i in range(5):
         scans = BAD_SCANS if i % 2 else None
-        out.append(client.post("/api/v1/verifications", json=visit(scans, gate="G1"),
-                               headers=auth("operator")).json)
+        out.append(
+            client.post(
+                "/api/v1/verifications", json=visit(scans, gate="G1"), headers=auth("operator")
+            ).json
+        )
     return out
 
 
@@ -83,7 +86,9 @@ def test_edited_row_is_found(app: Flask, logged: list[dict[str, Any]], tamper: A
 
 def test_edited_body_is_found(app: Flask, logged: list[dict[str, Any]], tamper: Any) -> None:
     with app.app_context(), new_session() as session:
-        body = json.loads(session.execute(text("SELECT body FROM decisions WHERE seq = 4")).scalar())
+        body = json.loads(
+            session.execute(text("SELECT body FROM decisions WHERE seq = 4")).scalar()
+        )
     body["reasons"] = []
     tamper("UPDATE decisions SET body = :b WHERE seq = 4", b=chain.canonical(body))
     report = _verify(app)
@@ -108,11 +113,13 @@ def test_inserted_row_is_found(app: Flask, logged: list[dict[str, Any]], tamper:
     # A forged row squeezed in as #3, everything after shifted up by one.
     tamper("UPDATE decisions SET seq = seq + 100 WHERE seq >= 3")
     tamper("UPDATE decisions SET seq = seq - 99 WHERE seq >= 100")
-    tamper("INSERT INTO decisions (decision_id, site_code, gate, seq, created_at, local_date, kind, "
-           "outcome, operator, highly_toxic, high_risk, ruleset_id, ruleset_version, latency_ms, "
-           "body, pii, prev_hash, hash) SELECT 'forged', site_code, gate, 3, created_at, "
-           "local_date, kind, 'ALLOW', operator, highly_toxic, high_risk, ruleset_id, "
-           "ruleset_version, latency_ms, body, pii, hash, hash FROM decisions WHERE seq = 2")
+    tamper(
+        "INSERT INTO decisions (decision_id, site_code, gate, seq, created_at, local_date, kind, "
+        "outcome, operator, highly_toxic, high_risk, ruleset_id, ruleset_version, latency_ms, "
+        "body, pii, prev_hash, hash) SELECT 'forged', site_code, gate, 3, created_at, "
+        "local_date, kind, 'ALLOW', operator, highly_toxic, high_risk, ruleset_id, "
+        "ruleset_version, latency_ms, body, pii, hash, hash FROM decisions WHERE seq = 2"
+    )
     report = _verify(app)
     assert not report.ok and report.first_bad_seq == 3
 
@@ -125,8 +132,9 @@ def test_reordered_rows_are_found(app: Flask, logged: list[dict[str, Any]], tamp
     assert not report.ok and report.first_bad_seq == 2
 
 
-def test_edited_personal_data_is_found(app: Flask, logged: list[dict[str, Any]], tamper: Any
-                                       ) -> None:
+def test_edited_personal_data_is_found(
+    app: Flask, logged: list[dict[str, Any]], tamper: Any
+) -> None:
     with app.app_context(), new_session() as session:
         pii = session.execute(text("SELECT pii FROM decisions WHERE seq = 1")).scalar()
     pii = json.loads(pii) if isinstance(pii, str) else pii

@@ -29,22 +29,30 @@ def _want(role: str | None, allowed: set[str], ok: int) -> int:
 def test_verify_and_complete(client: FlaskClient, auth: Any, role: str | None) -> None:
     resp = client.post("/api/v1/verifications", json=visit(), headers=_h(auth, role))
     assert resp.status_code == _want(role, GATE_STAFF, 200), resp.json
-    allowed = client.post("/api/v1/verifications", json=visit(key="k-allowed"),
-                          headers=auth("operator")).json
+    allowed = client.post(
+        "/api/v1/verifications", json=visit(key="k-allowed"), headers=auth("operator")
+    ).json
     if allowed["outcome"] != "ALLOW":  # the first request of a gate role already used the waybill
         allowed = resp.json
-    done = client.post(f"/api/v1/verifications/{allowed['decision_id']}/completion",
-                       json={"quantity_kg": 18000}, headers=_h(auth, role))
+    done = client.post(
+        f"/api/v1/verifications/{allowed['decision_id']}/completion",
+        json={"quantity_kg": 18000},
+        headers=_h(auth, role),
+    )
     assert done.status_code == _want(role, GATE_STAFF, 201), done.json
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_override_and_approval(client: FlaskClient, auth: Any, role: str | None) -> None:
-    refused = client.post("/api/v1/verifications", json=visit(BAD_SCANS),
-                          headers=auth("operator")).json
+    refused = client.post(
+        "/api/v1/verifications", json=visit(BAD_SCANS), headers=auth("operator")
+    ).json
     url = f"/api/v1/verifications/{refused['decision_id']}"
-    resp = client.post(f"{url}/override", json={"reason": "整改完毕，现场复核无误，准予装货"},
-                       headers=_h(auth, role))
+    resp = client.post(
+        f"{url}/override",
+        json={"reason": "整改完毕，现场复核无误，准予装货"},
+        headers=_h(auth, role),
+    )
     assert resp.status_code == _want(role, {"supervisor"}, 201), resp.json
     approval = client.post(f"{url}/approval", json={"reason": "同意"}, headers=_h(auth, role))
     # No 剧毒 goods here, so there is never a request awaiting approval.
@@ -53,8 +61,11 @@ def test_override_and_approval(client: FlaskClient, auth: Any, role: str | None)
 
 @pytest.mark.parametrize("role", ROLES)
 def test_classify(client: FlaskClient, auth: Any, role: str | None) -> None:
-    resp = client.post("/api/v1/codes/classify", json={"site": "JMS01", "texts": ["黑D12345"]},
-                       headers=_h(auth, role))
+    resp = client.post(
+        "/api/v1/codes/classify",
+        json={"site": "JMS01", "texts": ["黑D12345"]},
+        headers=_h(auth, role),
+    )
     assert resp.status_code == _want(role, GATE_STAFF, 200), resp.json
 
 
@@ -79,8 +90,9 @@ def test_reading_the_log(client: FlaskClient, auth: Any, role: str | None) -> No
     assert listed.json["total"] == (1 if role in SEES else 0)
     assert one.status_code == (200 if role in SEES else 404)
     assert gate_view.status_code == (200 if role in SEES else 404)
-    assert export.status_code == (200 if role in {"admin", "plant", "enterprise", "enterprise2",
-                                                  "regulator"} else 403)
+    assert export.status_code == (
+        200 if role in {"admin", "plant", "enterprise", "enterprise2", "regulator"} else 403
+    )
 
 
 def test_operators_of_another_site_see_nothing(client: FlaskClient, auth: Any, app: Any) -> None:

@@ -13,8 +13,14 @@ from openpyxl import load_workbook
 
 from tests import factories as f
 
-ZH_VEHICLE = ["车牌号", "车辆类型", "承运人统一社会信用代码", "核定载质量(kg)", "行驶证检验有效期至",
-              "道路运输证经营范围"]
+ZH_VEHICLE = [
+    "车牌号",
+    "车辆类型",
+    "承运人统一社会信用代码",
+    "核定载质量(kg)",
+    "行驶证检验有效期至",
+    "道路运输证经营范围",
+]
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
@@ -32,16 +38,26 @@ def _xlsx(rows: list[list[Any]]) -> bytes:
     return buf.getvalue()
 
 
-def _post(client: FlaskClient, auth: Any, res: str, data: bytes, name: str, query: str = "",
-          role: str = "admin") -> Any:
-    return client.post(f"/api/v1/{res}/import{query}", headers=auth(role),
-                       data={"file": (io.BytesIO(data), name)})
+def _post(
+    client: FlaskClient,
+    auth: Any,
+    res: str,
+    data: bytes,
+    name: str,
+    query: str = "",
+    role: str = "admin",
+) -> Any:
+    return client.post(
+        f"/api/v1/{res}/import{query}", headers=auth(role), data={"file": (io.BytesIO(data), name)}
+    )
 
 
-GOOD = [ZH_VEHICLE,
-        ["黑D10001", "tractor", f.CARRIER, "30000", "2027-05", "3;8"],
-        ["黑D·10002", "tractor", f.CARRIER, "31000", "2027-05-31", "3；8"],
-        ["黑D1003挂", "trailer", f.CARRIER, "32000", "2027/05/31", ""]]
+GOOD = [
+    ZH_VEHICLE,
+    ["黑D10001", "tractor", f.CARRIER, "30000", "2027-05", "3;8"],
+    ["黑D·10002", "tractor", f.CARRIER, "31000", "2027-05-31", "3；8"],
+    ["黑D1003挂", "trailer", f.CARRIER, "32000", "2027/05/31", ""],
+]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -69,8 +85,10 @@ def test_reimport_with_a_change_updates_only_that_row(client: FlaskClient, auth:
 
 
 def test_bad_rows_reject_the_whole_file(client: FlaskClient, auth: Any) -> None:
-    rows = GOOD + [["黑I99999", "bus", f.CARRIER, "-5", "2027-05", ""],
-                   ["黑D10001", "tractor", "123", "1", "someday", ""]]
+    rows = GOOD + [
+        ["黑I99999", "bus", f.CARRIER, "-5", "2027-05", ""],
+        ["黑D10001", "tractor", "123", "1", "someday", ""],
+    ]
     resp = _post(client, auth, "vehicles", _csv(rows), "v.csv")
     assert resp.status_code == 422
     assert resp.json["code"] == "import_rejected"
@@ -93,8 +111,9 @@ def test_unknown_header_is_reported_before_rows(client: FlaskClient, auth: Any) 
     assert resp.status_code == 422 and "column 2" in resp.json["errors"]
 
 
-@pytest.mark.parametrize("data,name", [(b"", "v.csv"), (b"\x00\x01garbage", "v.xlsx"),
-                                       (b"plate\n", "v.txt.exe")])
+@pytest.mark.parametrize(
+    "data,name", [(b"", "v.csv"), (b"\x00\x01garbage", "v.xlsx"), (b"plate\n", "v.txt.exe")]
+)
 def test_unreadable_files_get_4xx(client: FlaskClient, auth: Any, data: bytes, name: str) -> None:
     resp = _post(client, auth, "vehicles", data, name)
     assert resp.status_code == 422, resp.json
@@ -108,12 +127,15 @@ def test_enterprise_cannot_import_others_records(client: FlaskClient, auth: Any)
 
 @pytest.mark.parametrize("res", list(f.KEYS))
 @pytest.mark.parametrize(("fmt", "lang"), [("csv", "zh"), ("xlsx", "en")])
-def test_export_reads_back_unchanged(client: FlaskClient, auth: Any, res: str, fmt: str,
-                                     lang: str) -> None:
+def test_export_reads_back_unchanged(
+    client: FlaskClient, auth: Any, res: str, fmt: str, lang: str
+) -> None:
     if res == "site_products":
         client.post("/api/v1/sites", json=f.payloads()["sites"], headers=auth("admin"))
-    assert client.post(f"/api/v1/{res}", json=f.payloads()[res],
-                       headers=auth("admin")).status_code == 201
+    assert (
+        client.post(f"/api/v1/{res}", json=f.payloads()[res], headers=auth("admin")).status_code
+        == 201
+    )
     exported = client.get(f"/api/v1/{res}/export?format={fmt}&lang={lang}", headers=auth("admin"))
     assert exported.status_code == 200
     if fmt == "xlsx":
@@ -125,13 +147,23 @@ def test_export_reads_back_unchanged(client: FlaskClient, auth: Any, res: str, f
 
 
 def test_waybill_goods_and_tank_media_cells(client: FlaskClient, auth: Any) -> None:
-    rows = [["罐体编号", "罐体类型", "适装介质列表"], ["TK-9", "atmospheric", "UN1203 汽油 II； UN1230 甲醇 II"]]
+    rows = [
+        ["罐体编号", "罐体类型", "适装介质列表"],
+        ["TK-9", "atmospheric", "UN1203 汽油 II； UN1230 甲醇 II"],
+    ]
     assert _post(client, auth, "tanks", _csv(rows), "t.csv").status_code == 200
     media = client.get("/api/v1/tanks/TK-9", headers=auth("admin")).json["media"]
-    assert media == [{"un_number": "1203", "name": "汽油", "packing_group": "II"},
-                     {"un_number": "1230", "name": "甲醇", "packing_group": "II"}]
+    assert media == [
+        {"un_number": "1203", "name": "汽油", "packing_group": "II"},
+        {"un_number": "1230", "name": "甲醇", "packing_group": "II"},
+    ]
     rows = [["运单编号", "货物"], ["YD-9", "UN1203 汽油 3 II 18000; UN1230 甲醇 3 II 500.5kg"]]
     assert _post(client, auth, "waybills", _csv(rows), "w.csv").status_code == 200
     goods = client.get("/api/v1/waybills/YD-9", headers=auth("admin")).json["goods"]
-    assert goods[1] == {"un_number": "1230", "name": "甲醇", "class": "3", "packing_group": "II",
-                        "quantity_kg": 500.5}
+    assert goods[1] == {
+        "un_number": "1230",
+        "name": "甲醇",
+        "class": "3",
+        "packing_group": "II",
+        "quantity_kg": 500.5,
+    }

@@ -38,19 +38,26 @@ def test_supervisor_override_is_a_chained_decision(client: FlaskClient, auth: An
     assert over.status_code == 201, over.json
     body = over.json
     assert body["outcome"] == "ALLOW" and body["kind"] == "override"
-    assert body["overrides"] == refused["decision_id"] and body["log"]["seq"] == refused["log"]["seq"] + 1
+    assert (
+        body["overrides"] == refused["decision_id"]
+        and body["log"]["seq"] == refused["log"]["seq"] + 1
+    )
     again = client.post(url, json={"reason": REASON}, headers=auth("supervisor"))
     assert again.status_code == 409
     detail = client.get(f"/api/v1/decisions/{body['decision_id']}", headers=auth("regulator")).json
     assert detail["inputs"]["reason"] == REASON
     assert "TANK_INSPECTION_EXPIRED" in detail["overridden_reasons"]
-    done = client.post(f"/api/v1/verifications/{body['decision_id']}/completion",
-                       json={"quantity_kg": 15000}, headers=auth("operator"))
+    done = client.post(
+        f"/api/v1/verifications/{body['decision_id']}/completion",
+        json={"quantity_kg": 15000},
+        headers=auth("operator"),
+    )
     assert done.status_code == 201 and done.json["waybill_status"] == "loaded"
 
 
-def test_highly_toxic_override_needs_a_second_supervisor(client: FlaskClient, auth: Any,
-                                                         app: Flask) -> None:
+def test_highly_toxic_override_needs_a_second_supervisor(
+    client: FlaskClient, auth: Any, app: Flask
+) -> None:
     refused = _verify(client, auth, un="3414", quantity=5000)
     assert refused["outcome"] == "REFUSE"
     url = f"/api/v1/verifications/{refused['decision_id']}"
@@ -61,12 +68,16 @@ def test_highly_toxic_override_needs_a_second_supervisor(client: FlaskClient, au
     assert same.status_code == 403
     with app.app_context(), new_session() as session, session.begin():
         second = issue_token(session, name="second", role="supervisor", site_code="JMS01")
-    approved = client.post(f"{url}/approval", json={"reason": "复核同意"},
-                           headers={"Authorization": f"Bearer {second}"})
+    approved = client.post(
+        f"{url}/approval",
+        json={"reason": "复核同意"},
+        headers={"Authorization": f"Bearer {second}"},
+    )
     assert approved.status_code == 201, approved.json
     assert (approved.json["kind"], approved.json["outcome"]) == ("override", "ALLOW")
-    detail = client.get(f"/api/v1/decisions/{approved.json['decision_id']}",
-                        headers=auth("regulator")).json
+    detail = client.get(
+        f"/api/v1/decisions/{approved.json['decision_id']}", headers=auth("regulator")
+    ).json
     assert detail["requested_by"] == "supervisor:test-supervisor"
     assert detail["approved_by"] == "supervisor:second" and detail["highly_toxic"] is True
 
@@ -79,8 +90,9 @@ def test_audit_filters_and_counts(client: FlaskClient, auth: Any) -> None:
     refused = client.get("/api/v1/decisions?outcome=REFUSE", headers=h).json
     assert refused["total"] == 2
     assert client.get("/api/v1/decisions?gate=G2", headers=h).json["total"] == 1
-    assert client.get("/api/v1/decisions?reason=TANK_INSPECTION_EXPIRED", headers=h).json[
-        "total"] == 2
+    assert (
+        client.get("/api/v1/decisions?reason=TANK_INSPECTION_EXPIRED", headers=h).json["total"] == 2
+    )
     assert client.get("/api/v1/decisions?plate=黑A·54321", headers=h).json["total"] == 2
     assert client.get("/api/v1/decisions?un_number=UN1203", headers=h).json["total"] == 3
     assert client.get("/api/v1/decisions?high_risk=true", headers=h).json["total"] == 0
@@ -112,12 +124,20 @@ def test_export_masks_ids_and_still_verifies(client: FlaskClient, auth: Any) -> 
     assert doc["heads"]["JMS01"] == {"seq": 2, "hash": prev}
     as_csv = client.get("/api/v1/decisions/export?format=csv", headers=auth("regulator"))
     lines = as_csv.data.decode("utf-8").splitlines()
-    assert lines[0].startswith("site,seq,decision_id") and "230802198001010012" not in as_csv.data.decode()
+    assert (
+        lines[0].startswith("site,seq,decision_id")
+        and "230802198001010012" not in as_csv.data.decode()
+    )
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gate_service", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "GATE_DATABASE_URL": url})
+    return subprocess.run(
+        [sys.executable, "-m", "gate_service", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GATE_DATABASE_URL": url},
+    )
 
 
 def test_audit_commands(client: FlaskClient, auth: Any, database_url: str) -> None:
@@ -128,7 +148,9 @@ def test_audit_commands(client: FlaskClient, auth: Any, database_url: str) -> No
     for decision in (allowed, refused):
         replay = _cli(database_url, "audit", "replay", decision["decision_id"])
         assert replay.returncode == 0, replay.stderr
-        assert f"recorded: {decision['outcome']}" in replay.stdout and "same outcome" in replay.stdout
+        assert (
+            f"recorded: {decision['outcome']}" in replay.stdout and "same outcome" in replay.stdout
+        )
     missing = _cli(database_url, "audit", "replay", "no-such-decision")
     assert missing.returncode != 0
     shown = _cli(database_url, "rules", "show", "cn-2019")

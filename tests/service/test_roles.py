@@ -56,11 +56,16 @@ def test_record_endpoints(client: FlaskClient, auth: Any, res: str, role: str | 
     check(client.get(f"/api/v1/{res}/export?format=csv", headers=h), READERS)
     check(client.get(f"/api/v1/{res}/{key}/history", headers=h), HISTORY)
     field, value = f.CHANGES[res]
-    check(client.patch(f"/api/v1/{res}/{key}", json={"version": record["version"], field: value},
-                       headers=h), OWNERS)
+    check(
+        client.patch(
+            f"/api/v1/{res}/{key}", json={"version": record["version"], field: value}, headers=h
+        ),
+        OWNERS,
+    )
     exported = client.get(f"/api/v1/{res}/export?format=csv", headers=auth("admin")).data
-    imported = client.post(f"/api/v1/{res}/import", headers=h,
-                           data={"file": (io.BytesIO(exported), f"{res}.csv")})
+    imported = client.post(
+        f"/api/v1/{res}/import", headers=h, data={"file": (io.BytesIO(exported), f"{res}.csv")}
+    )
     if role == "enterprise2":
         # An enterprise may import, but each row owned by another is refused, so nothing lands.
         assert imported.status_code == 422 and imported.json["code"] == "import_rejected"
@@ -68,8 +73,12 @@ def test_record_endpoints(client: FlaskClient, auth: Any, res: str, role: str | 
     else:
         check(imported, OWNERS)
     current = client.get(f"/api/v1/{res}/{key}", headers=auth("admin")).json
-    check(client.post(f"/api/v1/{res}/{key}/deactivate", json={"version": current["version"]},
-                      headers=h), OWNERS)
+    check(
+        client.post(
+            f"/api/v1/{res}/{key}/deactivate", json={"version": current["version"]}, headers=h
+        ),
+        OWNERS,
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -87,13 +96,21 @@ def test_create(client: FlaskClient, auth: Any, res: str, role: str | None) -> N
 @pytest.mark.parametrize("role", ROLES)
 def test_expiring(client: FlaskClient, auth: Any, role: str | None) -> None:
     resp = client.get("/api/v1/expiring?within_days=30", headers=_headers(auth, role))
-    assert resp.status_code == (_expect(role, {"admin", "enterprise", "enterprise2", "regulator"})
-                                or 200)
+    assert resp.status_code == (
+        _expect(role, {"admin", "enterprise", "enterprise2", "regulator"}) or 200
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("path", ["/api/v1/products?un_number=1203", "/api/v1/products/1203",
-                                  "/api/v1/catalogue?cas=143-33-9", "/api/v1/catalogue/143-33-9"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/products?un_number=1203",
+        "/api/v1/products/1203",
+        "/api/v1/catalogue?cas=143-33-9",
+        "/api/v1/catalogue/143-33-9",
+    ],
+)
 def test_reference_reads(client: FlaskClient, auth: Any, role: str | None, path: str) -> None:
     resp = client.get(path, headers=_headers(auth, role))
     assert resp.status_code == (_expect(role, READERS) or 200), resp.json
@@ -105,11 +122,20 @@ def test_public(client: FlaskClient, path: str) -> None:
 
 
 COVERED = {
-    "/api/v1/<resource:res>", "/api/v1/<resource:res>/<path:key>",
-    "/api/v1/<resource:res>/export", "/api/v1/<resource:res>/import",
-    "/api/v1/<resource:res>/<path:key>/deactivate", "/api/v1/<resource:res>/<path:key>/history",
-    "/api/v1/expiring", "/api/v1/products", "/api/v1/products/<un_number>", "/api/v1/catalogue",
-    "/api/v1/catalogue/<cas>", "/healthz", "/readyz", "/api/v1/openapi.json",
+    "/api/v1/<resource:res>",
+    "/api/v1/<resource:res>/<path:key>",
+    "/api/v1/<resource:res>/export",
+    "/api/v1/<resource:res>/import",
+    "/api/v1/<resource:res>/<path:key>/deactivate",
+    "/api/v1/<resource:res>/<path:key>/history",
+    "/api/v1/expiring",
+    "/api/v1/products",
+    "/api/v1/products/<un_number>",
+    "/api/v1/catalogue",
+    "/api/v1/catalogue/<cas>",
+    "/healthz",
+    "/readyz",
+    "/api/v1/openapi.json",
 }
 
 
@@ -122,8 +148,14 @@ def test_matrix_covers_every_endpoint(app: Flask) -> None:
 # Endpoints whose role tests live in other modules (added as those modules appear).
 EXTRA_COVERED: set[str] = {
     # tests/service/test_decision_roles.py
-    "/api/v1/verifications", "/api/v1/verifications/<decision_id>",
-    "/api/v1/verifications/<decision_id>/completion", "/api/v1/verifications/<decision_id>/override",
-    "/api/v1/verifications/<decision_id>/approval", "/api/v1/codes/classify", "/api/v1/decisions",
-    "/api/v1/decisions/<decision_id>", "/api/v1/decisions/stats", "/api/v1/decisions/export",
+    "/api/v1/verifications",
+    "/api/v1/verifications/<decision_id>",
+    "/api/v1/verifications/<decision_id>/completion",
+    "/api/v1/verifications/<decision_id>/override",
+    "/api/v1/verifications/<decision_id>/approval",
+    "/api/v1/codes/classify",
+    "/api/v1/decisions",
+    "/api/v1/decisions/<decision_id>",
+    "/api/v1/decisions/stats",
+    "/api/v1/decisions/export",
 }

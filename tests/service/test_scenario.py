@@ -25,23 +25,38 @@ from tests.service.visits import visit
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gate_service", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "GATE_DATABASE_URL": url})
+    return subprocess.run(
+        [sys.executable, "-m", "gate_service", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GATE_DATABASE_URL": url},
+    )
 
 
 def test_whole_scenario_over_http(app: Flask, tokens: dict[str, str], database_url: str) -> None:
     with serve(app) as base:
         for name in ORDER:  # the enterprise's files, imported as CSV with Chinese headers
-            status, report = call("POST", f"{base}/api/v1/{name}/import", tokens["admin"],
-                                  (SAMPLE / f"{name}.csv").read_bytes(), "text/csv")
+            status, report = call(
+                "POST",
+                f"{base}/api/v1/{name}/import",
+                tokens["admin"],
+                (SAMPLE / f"{name}.csv").read_bytes(),
+                "text/csv",
+            )
             assert status == 200 and not report["errors"], (name, report)
         status, allowed = call("POST", f"{base}/api/v1/verifications", tokens["operator"], visit())
         assert (status, allowed["outcome"]) == (200, "ALLOW"), allowed
-        status, refused = call("POST", f"{base}/api/v1/verifications", tokens["operator"],
-                               visit(BAD_SCANS))
+        status, refused = call(
+            "POST", f"{base}/api/v1/verifications", tokens["operator"], visit(BAD_SCANS)
+        )
         assert (status, refused["outcome"]) == (200, "REFUSE")
-        status, done = call("POST", f"{base}/api/v1/verifications/{allowed['decision_id']}/completion",
-                            tokens["operator"], {"quantity_kg": 17980, "seals": ["QF-1"]})
+        status, done = call(
+            "POST",
+            f"{base}/api/v1/verifications/{allowed['decision_id']}/completion",
+            tokens["operator"],
+            {"quantity_kg": 17980, "seals": ["QF-1"]},
+        )
         assert status == 201 and done["released"] is True
         status, waybill = call("GET", f"{base}/api/v1/waybills/YD2026112800001", tokens["admin"])
         assert waybill["status"] == "loaded"
@@ -62,15 +77,20 @@ def test_whole_scenario_over_http(app: Flask, tokens: dict[str, str], database_u
     assert f"BROKEN at #2 (decision {refused['decision_id']})" in broken.stdout
 
 
-def test_two_gates_one_waybill_at_most_one_allow(app: Flask, tokens: dict[str, str],
-                                                demo: None) -> None:
+def test_two_gates_one_waybill_at_most_one_allow(
+    app: Flask, tokens: dict[str, str], demo: None
+) -> None:
     racers = 8
     start = threading.Barrier(racers)
 
     def race(i: int) -> dict[str, Any]:
         start.wait()
-        status, body = call("POST", base + "/api/v1/verifications", tokens["operator"],
-                            visit(gate="G1" if i % 2 else "G2"))
+        status, body = call(
+            "POST",
+            base + "/api/v1/verifications",
+            tokens["operator"],
+            visit(gate="G1" if i % 2 else "G2"),
+        )
         assert status == 200, body
         return body
 
@@ -86,27 +106,31 @@ def test_two_gates_one_waybill_at_most_one_allow(app: Flask, tokens: dict[str, s
         assert chain.verify_site(session, "JMS01", "dev-only-not-secret").ok
 
 
-def test_same_key_from_two_threads_gives_one_decision(app: Flask, tokens: dict[str, str],
-                                                      demo: None) -> None:
+def test_same_key_from_two_threads_gives_one_decision(
+    app: Flask, tokens: dict[str, str], demo: None
+) -> None:
     start = threading.Barrier(4)
     body = visit(key="retry-after-timeout-1")
 
     def send(_: int) -> str:
         start.wait()
         return call("POST", base + "/api/v1/verifications", tokens["operator"], body)[1][
-            "decision_id"]
+            "decision_id"
+        ]
 
     with serve(app) as base, ThreadPoolExecutor(4) as pool:
         ids = set(pool.map(send, range(4)))
     assert len(ids) == 1
 
 
-def test_database_down_means_503_never_allow(app: Flask, tokens: dict[str, str], demo: None,
-                                            tmp_path: Path) -> None:
+def test_database_down_means_503_never_allow(
+    app: Flask, tokens: dict[str, str], demo: None, tmp_path: Path
+) -> None:
     from gate_service import create_app
 
-    broken = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/gate.db",
-                         "TESTING": True})
+    broken = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/gate.db", "TESTING": True}
+    )
     with serve(broken) as base:
         status, body = call("POST", base + "/api/v1/verifications", tokens["operator"], visit())
     assert status == 503 and body["code"] == "unavailable"

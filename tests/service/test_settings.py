@@ -22,7 +22,10 @@ def test_instance_file_then_environment_then_overrides(tmp_path: Path) -> None:
     env = {"GATE_PAGE_SIZE_MAX": "200", "GATE_CLIENT_TOKEN": "ignored", "OTHER": "x"}
     settings = load_settings(tmp_path, {"log_level": "DEBUG"}, environ=env)
     assert (settings.timezone, settings.page_size_max, settings.log_level) == (
-        "Europe/Berlin", 200, "DEBUG")
+        "Europe/Berlin",
+        200,
+        "DEBUG",
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,7 +38,9 @@ def test_instance_file_then_environment_then_overrides(tmp_path: Path) -> None:
         ({"GATE_MQTT_PORT": "70000"}, "mqtt_port", ""),
     ],
 )
-def test_bad_settings_name_the_key(tmp_path: Path, env: dict[str, str], key: str, text: str) -> None:
+def test_bad_settings_name_the_key(
+    tmp_path: Path, env: dict[str, str], key: str, text: str
+) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(tmp_path, environ=env)
     assert key in info.value.problems

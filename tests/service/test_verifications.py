@@ -34,8 +34,12 @@ def test_refusal_is_a_decision_with_chinese_reasons(client: FlaskClient, auth: A
     body = post(client, auth, visit(BAD_SCANS, quantity=20000)).json
     assert body["outcome"] == "REFUSE"
     codes = {r["code"] for r in body["reasons"]}
-    assert {"VEHICLE_PERMIT_EXPIRED", "TANK_INSPECTION_EXPIRED", "ESCORT_CERT_EXPIRED",
-            "CARRIER_LICENSE_INVALID"} <= codes
+    assert {
+        "VEHICLE_PERMIT_EXPIRED",
+        "TANK_INSPECTION_EXPIRED",
+        "ESCORT_CERT_EXPIRED",
+        "CARRIER_LICENSE_INVALID",
+    } <= codes
     tank = next(r for r in body["reasons"] if r["code"] == "TANK_INSPECTION_EXPIRED")
     assert "罐体检验已过期" in tank["message"] and "2026-04-30" in tank["message"]
     assert tank["check"] == "C08" and tank["citation"] and tank["message_en"]
@@ -63,12 +67,14 @@ def test_waybill_is_single_use(client: FlaskClient, auth: Any) -> None:
     assert [r["code"] for r in second["reasons"]] == ["WAYBILL_ALREADY_USED"]
 
 
-def test_completion_writes_the_loading_record_and_closes_the_waybill(client: FlaskClient,
-                                                                      auth: Any) -> None:
+def test_completion_writes_the_loading_record_and_closes_the_waybill(
+    client: FlaskClient, auth: Any
+) -> None:
     decision = post(client, auth, visit()).json
     url = f"/api/v1/verifications/{decision['decision_id']}/completion"
-    done = client.post(url, json={"quantity_kg": 17950, "seals": ["QF001", "QF002"]},
-                       headers=auth("operator"))
+    done = client.post(
+        url, json={"quantity_kg": 17950, "seals": ["QF001", "QF002"]}, headers=auth("operator")
+    )
     assert done.status_code == 201, done.json
     assert done.json["released"] is True and done.json["waybill_status"] == "loaded"
     record = done.json["loading_record"]
@@ -82,8 +88,11 @@ def test_completion_writes_the_loading_record_and_closes_the_waybill(client: Fla
 
 def test_completion_over_the_tank_limit_holds_the_vehicle(client: FlaskClient, auth: Any) -> None:
     decision = post(client, auth, visit(quantity=18000)).json
-    done = client.post(f"/api/v1/verifications/{decision['decision_id']}/completion",
-                       json={"quantity_kg": 26000}, headers=auth("operator")).json
+    done = client.post(
+        f"/api/v1/verifications/{decision['decision_id']}/completion",
+        json={"quantity_kg": 26000},
+        headers=auth("operator"),
+    ).json
     assert done["released"] is False
     assert [r["code"] for r in done["reasons"]] == ["OVERFILL_TANK_LIMIT"]
     assert done["waybill_status"] == "loading"
@@ -91,8 +100,11 @@ def test_completion_over_the_tank_limit_holds_the_vehicle(client: FlaskClient, a
 
 def test_completion_of_a_refusal_is_refused(client: FlaskClient, auth: Any) -> None:
     decision = post(client, auth, visit(BAD_SCANS)).json
-    resp = client.post(f"/api/v1/verifications/{decision['decision_id']}/completion",
-                       json={"quantity_kg": 1000}, headers=auth("operator"))
+    resp = client.post(
+        f"/api/v1/verifications/{decision['decision_id']}/completion",
+        json={"quantity_kg": 1000},
+        headers=auth("operator"),
+    )
     assert resp.status_code == 409
 
 
@@ -110,8 +122,9 @@ def test_completion_of_a_refusal_is_refused(client: FlaskClient, auth: Any) -> N
         (visit() | {"extra": 1}, "extra"),
     ],
 )
-def test_bad_requests_get_422_naming_the_field(client: FlaskClient, auth: Any,
-                                               body: dict[str, Any], field: str) -> None:
+def test_bad_requests_get_422_naming_the_field(
+    client: FlaskClient, auth: Any, body: dict[str, Any], field: str
+) -> None:
     resp = post(client, auth, body)
     assert resp.status_code == 422, resp.json
     assert field in resp.json["errors"]
@@ -123,18 +136,26 @@ def test_a_gate_token_only_works_at_its_site(client: FlaskClient, auth: Any, app
 
     with app.app_context(), new_session() as session, session.begin():
         other = issue_token(session, name="elsewhere", role="operator", site_code="XYZ01")
-    resp = client.post("/api/v1/verifications", json=visit(),
-                       headers={"Authorization": f"Bearer {other}"})
+    resp = client.post(
+        "/api/v1/verifications", json=visit(), headers={"Authorization": f"Bearer {other}"}
+    )
     assert resp.status_code == 403
     assert post(client, auth, visit(), role="regulator").status_code == 403
     assert post(client, auth, visit(), role="enterprise").status_code == 403
 
 
 def test_classify_codes(client: FlaskClient, auth: Any) -> None:
-    texts = ["LG1:VEH:黑D12345", "黑D6789挂", "230802198001010012",
-             "https://ewaybill.example.gov.cn/q?waybillNo=YD2026112800001", "LG1:ZZZ:1", "hello"]
-    resp = client.post("/api/v1/codes/classify", json={"site": "JMS01", "texts": texts},
-                       headers=auth("operator"))
+    texts = [
+        "LG1:VEH:黑D12345",
+        "黑D6789挂",
+        "230802198001010012",
+        "https://ewaybill.example.gov.cn/q?waybillNo=YD2026112800001",
+        "LG1:ZZZ:1",
+        "hello",
+    ]
+    resp = client.post(
+        "/api/v1/codes/classify", json={"site": "JMS01", "texts": texts}, headers=auth("operator")
+    )
     assert resp.status_code == 200, resp.json
     items = resp.json["items"]
     assert [i["slot"] for i in items] == ["vehicle", "trailer", "person", "waybill", None, None]
