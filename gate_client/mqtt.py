@@ -1,4 +1,4 @@
-"""MQTT for the gate: retained online/offline status, decisions for displays, fixed scanners' codes."""
+"""MQTT for the gate: retained online/offline status, decisions for displays, scanners' codes."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -148,6 +147,9 @@ class VisitAssembler:
         self.settle = settle
         self.hold = hold
         self.current: Visit | None = None
+        # What every new visit starts with (headless runs tick the checklist on the command line).
+        self.preset_checklist: dict[str, bool] = {}
+        self.preset_load: dict[str, Any] | None = None
         # Texts of decided visits, with when they were last seen: a camera that still sees the
         # vehicle that was just decided must not start a second visit for it.
         self._cooldown: dict[str, float] = {}
@@ -192,7 +194,8 @@ class VisitAssembler:
 
     def _new(self, now: float) -> Visit:
         self.current = Visit(id=uuid.uuid4().hex[:12], started=now, last_activity=now,
-                             last_new_code=now)
+                             last_new_code=now, checklist=dict(self.preset_checklist),
+                             load=dict(self.preset_load) if self.preset_load else None)
         return self.current
 
     def open(self, now: float) -> Visit:
@@ -272,13 +275,3 @@ def slot_table(visit: Visit | None, required: Iterable[str]) -> list[dict[str, A
                          "identifier")} for s in scans]})
     return rows
 
-
-def scans_from(items: Iterable[Mapping[str, Any]]) -> list[tuple[str, str | None]]:
-    """(text, symbology) pairs from scan objects (MQTT, files), skipping malformed ones."""
-    out = []
-    for item in items:
-        text = item.get("text")
-        symbology = item.get("symbology")
-        if isinstance(text, str) and text and len(text) <= 2048:
-            out.append((text, symbology if isinstance(symbology, str) else None))
-    return out

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 from marshmallow import RAISE
 from marshmallow import Schema
 from marshmallow import ValidationError
 from marshmallow import fields as mf
 from marshmallow import validate
+from marshmallow import validates
 from marshmallow import validates_schema
+
+import rules
 
 from . import fields as gf
 
@@ -135,9 +140,20 @@ class SiteSchema(RecordSchema):
     code = text(64, required=True, **zh("站点编码"))
     name = text(required=True, **zh("名称"))
     owner_uscc = gf.Uscc(required=True, **zh("所属企业"))
-    profile = mf.String(load_default="cn-2019", **zh("规则集"))
+    profile = mf.String(
+        load_default=rules.DEFAULT_PROFILE,
+        validate=one_of(rules.available_profiles()),
+        **zh("规则集"),
+    )
     timezone = mf.String(load_default="Asia/Shanghai", **zh("时区"))
     gates = gf.StringList(**zh("装车口"))
+
+    @validates("timezone")
+    def _known_timezone(self, value: str, **_: Any) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValidationError(f"未知时区 {value} / unknown time zone {value}") from err
 
 
 class SiteProductSchema(RecordSchema):
