@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..models.base import utcnow
 from . import chain
 from .service import SUBJECT_KEYS
+from .service import claim_waybill
 from .service import profile_for
 from .service import record_decision
 from .service import site_for
@@ -43,17 +44,7 @@ def _later(session: Session, original: m.DecisionRow) -> list[m.DecisionRow]:
 
 def _claim(session: Session, waybill_no: str | None) -> None:
     """An override that allows loading holds the waybill like an ALLOW does."""
-    if waybill_no is None:
-        return
-    from sqlalchemy import update
-
-    claimed = session.execute(
-        update(m.Waybill)
-        .where(m.Waybill.waybill_no == waybill_no, m.Waybill.waybill_status == "issued")
-        .values(waybill_status="loading", version=m.Waybill.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if waybill_no is not None and not claim_waybill(session, waybill_no):
         raise Conflict("运单已被使用或已作废 / the waybill is already in use or cancelled")
 
 

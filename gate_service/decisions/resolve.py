@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 
 from sqlalchemy import or_
@@ -35,11 +34,10 @@ class Request:
 
 @dataclass
 class Resolution:
-    """The facts of one visit, and which record versions they came from."""
+    """The facts of one visit (each fact carries its record's version) and the classified scans."""
 
     ctx: rm.CheckContext
     classified: list[rules.Classified]
-    versions: dict[str, Any] = field(default_factory=dict)
 
 
 def _one(session: Session, model: type[Any], **where: Any) -> Any | None:

@@ -68,23 +68,28 @@ def _fail_closed(profile: rules.Profile, exc: Exception) -> rules.Decision:
     return rules.Decision("REFUSE", (violation,), (), (), profile.id, profile.version)
 
 
-def _claim_waybill(
-    session: Session, decision: rules.Decision, res: Resolution | None
-) -> rules.Decision:
-    """Mark the waybill in use for an ALLOW; if another decision holds it, refuse instead."""
-    if decision.outcome != "ALLOW" or res is None or res.ctx.waybill is None:
-        return decision
+def claim_waybill(session: Session, waybill_no: str) -> bool:
+    """Move an issued, active waybill to ``loading``; False when another decision holds it."""
     claimed = session.execute(
         update(m.Waybill)
         .where(
-            m.Waybill.waybill_no == res.ctx.waybill.waybill_no,
+            m.Waybill.waybill_no == waybill_no,
             m.Waybill.waybill_status == "issued",
             m.Waybill.status == "active",
         )
         .values(waybill_status="loading", version=m.Waybill.version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if claimed == 1:
+    return bool(claimed == 1)
+
+
+def _claim_waybill(
+    session: Session, decision: rules.Decision, res: Resolution | None
+) -> rules.Decision:
+    """Hold the waybill for an ALLOW; if another decision holds it, refuse instead."""
+    if decision.outcome != "ALLOW" or res is None or res.ctx.waybill is None:
+        return decision
+    if claim_waybill(session, res.ctx.waybill.waybill_no):
         return decision
     used = emit_for(
         res.ctx.profile,
