@@ -25,15 +25,26 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif"}
 # than zxing-cpp in the median, and reads nothing from images that hold no code.
 MAX_MEDIAN_RATIO = 1.3
 
-Decoder = Callable[[np.ndarray], list[str]]
+Reader = Callable[[np.ndarray], list[str]]
 
 
 @dataclass
 class Sample:
     folder: str
     name: str
-    image: np.ndarray
+    image: np.ndarray  # BGR, as cv2.imread gives it: what the libraries alone are given
+    file_image: np.ndarray  # as gate_client.decode.load_image gives it, alpha kept
     expected: str | None  # None: the image holds no code
+
+
+@dataclass
+class Decoder:
+    read: Reader
+    # Ours gets the image as decode_file reads it (transparent pixels made white, not black).
+    from_file: bool = False
+
+    def __call__(self, sample: Sample) -> list[str]:
+        return self.read(sample.file_image if self.from_file else sample.image)
 
 
 @dataclass
@@ -51,6 +62,8 @@ class Results:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # run from a checkout that is not pip-installed
     samples = load_samples(args.data)
     if not samples:
         print(f"no images under {args.data}", file=sys.stderr)
@@ -81,6 +94,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def load_samples(data: Path) -> list[Sample]:
+    from gate_client.decode import load_image
+
     samples = []
     for folder in sorted(p for p in data.iterdir() if p.is_dir()):
         for path in sorted(folder.iterdir()):
@@ -88,7 +103,8 @@ def load_samples(data: Path) -> list[Sample]:
                 image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
                 if image is None:
                     raise SystemExit(f"cannot read {path}")
-                samples.append(Sample(folder.name, path.name, image, expected_text(path)))
+                expected = expected_text(path)
+                samples.append(Sample(folder.name, path.name, image, load_image(path), expected))
     return samples
 
 
@@ -104,21 +120,19 @@ def expected_text(image_path: Path) -> str | None:
 
 
 def make_decoders() -> dict[str, Decoder]:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # run from a checkout that is not pip-installed
     from gate_client.decode import decode_image
 
     decoders: dict[str, Decoder] = {}
-    zbar = _pyzbar_decoder()
+    zbar = _pyzbar_reader()
     if zbar is not None:
-        decoders["pyzbar"] = zbar
-    decoders["zxing-cpp"] = _zxing
-    decoders["opencv"] = _opencv
-    decoders["ours"] = lambda image: [code.text for code in decode_image(image)]
+        decoders["pyzbar"] = Decoder(zbar)
+    decoders["zxing-cpp"] = Decoder(_zxing)
+    decoders["opencv"] = Decoder(_opencv)
+    decoders["ours"] = Decoder(lambda image: [c.text for c in decode_image(image)], True)
     return decoders
 
 
-def _pyzbar_decoder() -> Decoder | None:
+def _pyzbar_reader() -> Reader | None:
     try:
         from pyzbar import pyzbar
     except (ImportError, OSError) as exc:
@@ -164,14 +178,14 @@ def run(samples: list[Sample], decoders: dict[str, Decoder], repeat: int) -> Res
     names = list(decoders)
     results = Results(names, {name: [] for name in names})
     for decode in decoders.values():
-        decode(samples[0].image)  # warm up: library loading and first-call set-up
+        decode(samples[0])  # warm up: library loading and first-call set-up
     for sample in samples:
         outcomes = {name: Outcome() for name in names}
         # Interleaved, in a rotating order, so that machine noise hits every decoder alike.
         for round_ in range(repeat):
             for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
                 start = time.perf_counter()
-                texts = decoders[name](sample.image)
+                texts = decoders[name](sample)
                 elapsed = time.perf_counter() - start
                 outcome = outcomes[name]
                 outcome.seconds = min(outcome.seconds, elapsed)
@@ -194,9 +208,7 @@ def print_table(samples: list[Sample], results: Results) -> None:
         groups.setdefault(sample.folder, []).append(index)
     groups["total"] = list(range(len(samples)))
     cell = "{:>8} {:>7} {:>7}"
-    header = f"{'folder':<18}{'images':>6}" + "".join(
-        f" | {name:^24}" for name in results.names
-    )
+    header = f"{'folder':<18}{'images':>6}" + "".join(f" | {name:^24}" for name in results.names)
     sub = f"{'':<24}" + "".join(
         " | " + cell.format("correct", "med ms", "p90 ms") for _ in results.names
     )
@@ -215,15 +227,18 @@ def print_table(samples: list[Sample], results: Results) -> None:
                 correct, f"{statistics.median(times):.2f}", f"{np.percentile(times, 90):.2f}"
             )
         print(row)
-    print("(correct: expected text among those read; for images without a code, nothing read)")
+    print("(correct: expected text among those read; for images without a code, nothing read;")
+    print(" the libraries get the image as cv2.imread gives it, ours as decode_file reads it)")
     print()
     for name in results.names:
         false_positives = sum(
-            o.misread for s, o in zip(samples, results.outcomes[name], strict=True)
+            o.misread
+            for s, o in zip(samples, results.outcomes[name], strict=True)
             if s.expected is None
         )
         misreads = sum(
-            o.misread for s, o in zip(samples, results.outcomes[name], strict=True)
+            o.misread
+            for s, o in zip(samples, results.outcomes[name], strict=True)
             if s.expected is not None
         )
         print(
@@ -231,7 +246,8 @@ def print_table(samples: list[Sample], results: Results) -> None:
             f"{false_positives}; misreads (readings, none of them the expected text) {misreads}"
         )
     if "zxing-cpp" in results.names:
-        print(f"median ours / zxing-cpp: {_median_ratio(results):.2f} (target <= {MAX_MEDIAN_RATIO})")
+        ratio = _median_ratio(results)
+        print(f"median ours / zxing-cpp: {ratio:.2f} (target <= {MAX_MEDIAN_RATIO})")
 
 
 def _median_ratio(results: Results) -> float:
@@ -257,7 +273,8 @@ def check_targets(samples: list[Sample], results: Results) -> list[str]:
     if "zxing-cpp" in results.names and _median_ratio(results) > MAX_MEDIAN_RATIO:
         misses.append(f"median time ratio {_median_ratio(results):.2f} > {MAX_MEDIAN_RATIO}")
     false_positives = [
-        f"{s.folder}/{s.name}" for s, o in zip(samples, ours, strict=True)
+        f"{s.folder}/{s.name}"
+        for s, o in zip(samples, ours, strict=True)
         if s.expected is None and o.misread
     ]
     if false_positives:

@@ -50,7 +50,7 @@ class Settings:
     mqtt_topic_prefix: str = "loadgate"
     spool: str = field(default_factory=default_spool)
     visit_window: float = 30.0
-    visit_settle: float = 1.0
+    visit_settle: float = 3.0
     decision_hold: float = 15.0
     http_timeout: float = 5.0
     http_retries: int = 2

@@ -70,20 +70,6 @@ def decode_image(image: np.ndarray) -> list[ScannedCode]:
     return []
 
 
-def _readings(image: np.ndarray) -> Iterator[list[ScannedCode]]:
-    """Readings from the cheapest to the dearest; the caller stops at the first non-empty one."""
-    # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
-    yield _read_zxing(image)
-    gray = _to_gray(image)
-    yield _read_zbar(gray)
-    for variant in _variants(gray):
-        yield _merge(
-            _read_zxing(variant.image, variant.to_input),
-            _read_zbar(variant.image, variant.to_input),
-        )
-    yield _read_opencv(image)
-
-
 def decode_file(path: str | os.PathLike[str]) -> list[ScannedCode]:
     """Return the codes in an image file (PNG, JPEG, GIF, ...; any path, non-ASCII too)."""
     return decode_image(load_image(path))
@@ -109,6 +95,20 @@ def _read_first_frame(path: str | os.PathLike[str]) -> np.ndarray | None:
     finally:
         capture.release()
     return frame if ok else None
+
+
+def _readings(image: np.ndarray) -> Iterator[list[ScannedCode]]:
+    """Readings from the cheapest to the dearest; the caller stops at the first non-empty one."""
+    # zxing-cpp is fast and reads nearly everything, so the common case costs one call.
+    yield _read_zxing(image)
+    gray = _to_gray(image)
+    yield _read_zbar(gray)
+    for variant in _variants(gray):
+        yield _merge(
+            _read_zxing(variant.image, variant.to_input),
+            _read_zbar(variant.image, variant.to_input),
+        )
+    yield _read_opencv(image)
 
 
 def _as_uint8(image: np.ndarray) -> np.ndarray:

@@ -122,10 +122,10 @@ class MqttLink:
             logger.error("MQTT broker %s refused the connection: %s", self.settings.mqtt_host,
                          reason_code)
             return
-        self.connected.set()
         client.publish(self.topics["status"], self._status("online", "connected"), qos=1,
                        retain=True)
         client.subscribe(self.topics["scan"], qos=1)
+        self.connected.set()
         logger.info("MQTT connected to %s:%s", self.settings.mqtt_host, self.settings.mqtt_port)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any,

@@ -1,4 +1,4 @@
-"""The scanning station: reads in, visits assembled and classified, decisions fetched, spooled, shown."""
+"""The scanning station: codes in, visits assembled and classified, decisions spooled and shown."""
 
 from __future__ import annotations
 
@@ -293,10 +293,9 @@ class Station:
             if verdict.live:
                 visit.verdict = verdict
                 visit.last_activity = now
+                visit.missing = verdict.missing
                 if verdict.final:
                     self.visits.close(visit, now)
-                elif verdict.outcome == "INCOMPLETE" and verdict.response is not None:
-                    visit.missing = tuple(verdict.response.get("missing") or ())
             else:
                 self._late.appendleft(verdict)
         self._notify(verdict)
@@ -373,6 +372,7 @@ class Station:
 
     def state(self) -> dict[str, Any]:
         """Everything the operator page shows, as JSON."""
+        spool = self._spool_counts()  # outside the lock: it is disk I/O
         with self._lock:
             visit = self.visits.current
             verdict = visit.verdict if visit else None
@@ -404,7 +404,7 @@ class Station:
                 "service": dict(self._service),
                 "mqtt": {"configured": self.mqtt is not None,
                          "connected": bool(self.mqtt and self.mqtt.connected.is_set())},
-                "spool": self._spool_counts(),
+                "spool": spool,
                 "preview": preview is not None,
                 "in_view": [c.text for c in preview[1]] if preview else [],
                 "ruleset": {"id": self.profile.id},

@@ -57,9 +57,16 @@ class Verdict:
         return self.live and self.outcome == "ALLOW"
 
     @property
+    def missing(self) -> tuple[str, ...]:
+        """The slots the service said were not presented."""
+        missing = self.response.get("missing") if self.response is not None else None
+        return tuple(m for m in missing if isinstance(m, str)) if isinstance(missing, list) else ()
+
+    @property
     def final(self) -> bool:
-        """ALLOW and REFUSE end a visit; INCOMPLETE and failures leave it open for a rescan."""
-        return self.outcome in ("ALLOW", "REFUSE")
+        """ALLOW and a REFUSE on complete codes end a visit; INCOMPLETE, a REFUSE that names
+        missing codes (a late-read trailer), and failures leave it open for a rescan."""
+        return self.outcome == "ALLOW" or (self.outcome == "REFUSE" and not self.missing)
 
     @property
     def banner(self) -> str:

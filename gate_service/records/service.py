@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -294,12 +293,11 @@ def history(session: Session, res: Resource, record: Any) -> list[RecordChange]:
 
 def change_json(change: RecordChange) -> dict[str, Any]:
     """A history row as the API shows it."""
-    at = change.at if isinstance(change.at, dt.datetime) else None
     return {
         "version": change.version,
         "action": change.action,
         "actor": change.actor,
-        "at": at.isoformat() if at else None,
+        "at": change.at.isoformat(),
         "before": change.before,
         "after": change.after,
     }

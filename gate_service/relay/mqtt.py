@@ -16,6 +16,17 @@ from paho.mqtt.properties import Properties
 logger = logging.getLogger(__name__)
 
 
+class _QuietShutdown(logging.Filter):
+    """Drops the error paho logs when its network loop ends after a deliberate disconnect."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+PAHO_LOGGER = logging.getLogger(f"{__name__}.paho")
+PAHO_LOGGER.addFilter(_QuietShutdown())
+
+
 @dataclass(frozen=True)
 class MqttOptions:
     """Where the broker is and how to log in to it."""
@@ -62,7 +73,7 @@ def make_client(options: MqttOptions, identifier: str, *, manual_ack: bool = Fal
     low, high = retry
     # paho's annotation says int, but it waits fractions of a second just as well.
     client.reconnect_delay_set(min_delay=low, max_delay=high)  # type: ignore[arg-type]
-    client.enable_logger(logging.getLogger(f"{__name__}.paho"))
+    client.enable_logger(PAHO_LOGGER)
     return client
 
 
