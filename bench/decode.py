@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -179,11 +180,16 @@ def run(samples: list[Sample], decoders: dict[str, Decoder], repeat: int) -> Res
     results = Results(names, {name: [] for name in names})
     for decode in decoders.values():
         decode(samples[0])  # warm up: library loading and first-call set-up
+    shuffler = random.Random(0)
     for sample in samples:
         outcomes = {name: Outcome() for name in names}
-        # Interleaved, in a rotating order, so that machine noise hits every decoder alike.
-        for round_ in range(repeat):
-            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+        # Interleaved, so that machine noise hits every decoder alike, and in a shuffled order:
+        # a decoder's time depends on which ran just before it (caches), and a fixed cyclic
+        # order had ours always run after OpenCV.
+        for _ in range(repeat):
+            order = names.copy()
+            shuffler.shuffle(order)
+            for name in order:
                 start = time.perf_counter()
                 texts = decoders[name](sample)
                 elapsed = time.perf_counter() - start

@@ -37,12 +37,15 @@ import http.client
 import io
 import itertools
 import json
+import multiprocessing
+import os
 import pstats
 import random
 import shutil
 import statistics
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.parse
@@ -375,9 +378,10 @@ class ChainState:
 
 @dataclass
 class Sealed:
-    """Masked forms and commitments of ID numbers, computed once per person."""
+    """Masked forms and commitments of ID numbers, computed once per person; random ids."""
 
     secret: str
+    rng: random.Random = field(default_factory=lambda: random.Random(1203))
     masks: dict[str, str] = field(default_factory=dict)
     commits: dict[str, str] = field(default_factory=dict)
 
@@ -397,20 +401,24 @@ def _decision_body(pop: Population, k: int, v: dict[str, Any], when: dt.datetime
     """A decision body as ``record_decision`` writes it (masked IDs with their commitments),
     without the bulky evidence."""
     w, site = k % pop.history, v["site"]
+    waybill = pop.waybill_no(w)
     refusal = REFUSALS[k % 3] if k % 13 == 0 else None
     outcome = "REFUSE" if refusal else "INCOMPLETE" if k % 101 == 0 else "ALLOW"
     scans = [f"LG1:VEH:{v['vehicle']}", f"LG1:VEH:{v['trailer']}", f"LG1:TNK:{v['tank']}",
              f"LG1:PSN:{pop.certs[v['driver']]}", f"LG1:PSN:{pop.certs[v['escort']]}",
-             f"LG1:WBL:{pop.waybill_no(w)}"]
+             f"LG1:WBL:{waybill}"]
     reasons = [{"check": c, "code": code, "severity": "refuse", "subject": f"tank:{v['tank']}",
                 "message": zh, "message_en": en, "citation": "", "details": {}}
                for c, code, zh, en in ([refusal] if refusal else [])]
     local = (when + dt.timedelta(hours=8)).date().isoformat()
+    h = f"{sealed.rng.getrandbits(128):032x}"
+    decision_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
     return {
-        "decision_id": str(uuid.uuid4()), "site_code": site, "gate": GATES[k % 2],
+        "decision_id": decision_id, "site_code": site, "gate": GATES[k % 2],
         "created_at": when.isoformat(), "local_date": local, "kind": "verification",
         "outcome": outcome, "operator": f"operator:gate-{site}",
-        "idempotency_key": uuid.uuid4().hex, "overrides": None, "waybill_no": pop.waybill_no(w),
+        "idempotency_key": f"{sealed.rng.getrandbits(128):032x}", "overrides": None,
+        "waybill_no": waybill,
         "carrier_uscc": v["carrier"], "vehicle_plate": v["vehicle"], "un_number": "1203",
         "highly_toxic": False, "high_risk": False, "ruleset_id": "cn-2019",
         "ruleset_version": version,
@@ -420,7 +428,7 @@ def _decision_body(pop: Population, k: int, v: dict[str, Any], when: dt.datetime
         "unrecognised": [], "evidence": {},
         "resolved": {"vehicle": v["vehicle"], "trailer": v["trailer"], "tank": v["tank"],
                      "driver": sealed.mask(v["driver_id"]), "escort": sealed.mask(v["escort_id"]),
-                     "waybill": pop.waybill_no(w), "carrier": v["carrier"]},
+                     "waybill": waybill, "carrier": v["carrier"]},
         "reasons": reasons, "warnings": [],
         "missing": ["escort"] if outcome == "INCOMPLETE" else [],
         "pii_commitments": {"resolved.driver": sealed.commit(v["driver_id"]),
@@ -453,6 +461,34 @@ def decision_rows(pop: Population, state: ChainState, version: str, secret: str
                "latency_ms": body["latency_ms"], "body": body_text,
                "pii": {"resolved.driver": v["driver_id"], "resolved.escort": v["escort_id"]},
                "hash": digest}
+
+
+def _produce(send: Any, pop: Population, version: str, secret: str) -> None:
+    """Child process: generate the decision log, send it in chunks, then the chain heads."""
+    gc.disable()
+    state = ChainState()
+    for chunk in _chunks(decision_rows(pop, state, version, secret), 2000):
+        send.send(chunk)
+    send.send(None)
+    send.send((state.heads, state.reasons))
+    send.close()
+
+
+def decision_rows_offloaded(pop: Population, state: ChainState, version: str, secret: str
+                            ) -> Iterator[dict[str, Any]]:
+    """:func:`decision_rows`, made in a child process so JSON and hashing overlap the inserts."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_produce, args=(send, pop, version, secret), daemon=True)
+    child.start()
+    send.close()
+    try:
+        while (chunk := receive.recv()) is not None:
+            yield from chunk
+        state.heads, state.reasons = receive.recv()
+    finally:
+        receive.close()
+        child.join(timeout=30)
 
 
 # --- bulk loading ---------------------------------------------------------------------------
@@ -605,7 +641,7 @@ def seed(app: Flask, db: Database, pop: Population) -> dict[str, float]:
             "version": profile.version, "ruleset_id": profile.id, "content": profile.to_data(),
             "first_used_at": now - dt.timedelta(days=366)}]),
         ("decisions", m.DecisionRow,
-         lambda: decision_rows(pop, state, profile.version, secret)),
+         lambda: decision_rows_offloaded(pop, state, profile.version, secret)),
         ("decision_reasons", m.DecisionReason, lambda: state.reasons),
         ("chain_heads", m.ChainHead, lambda: [
             {"site_code": s, "seq": seq, "hash": h} for s, (seq, h) in state.heads.items()]),
@@ -744,6 +780,7 @@ class Run:
     floor: Samples = field(default_factory=Samples)
     outcomes: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
+    load: list[float] = field(default_factory=list)
 
 
 def _pair(client: Client, timer: TimedWsgi, pop: Population, w: int, rng: random.Random,
@@ -775,7 +812,7 @@ def measure(app: Flask, timer: TimedWsgi, token: str, pop: Population, waybills:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     client = Client(server.server_port, token)
-    run = Run()
+    run = Run(load=[os.getloadavg()[0]])
     try:
         for n, w in enumerate(waybills):
             _pair(client, timer, pop, w, rng, run if n >= warmup else None)
@@ -783,6 +820,7 @@ def measure(app: Flask, timer: TimedWsgi, token: str, pop: Population, waybills:
         client.close()
         server.shutdown()
         thread.join()
+    run.load.append(os.getloadavg()[0])
     return run
 
 
@@ -812,15 +850,21 @@ PHASES = (
     ("decisions/service.py", "response_of", "response_of (json.loads body, x2)"),
     ("sqlalchemy/orm/session.py", "commit", "session commit"),
 )
-PLUMBING = ("werkzeug/", "flask/", "contextlib.py", "cProfile", "~", "<string>", "bench/verify.py",
-            "api/verifications.py", "auth.py:wrapped")
+PLUMBING = ("werkzeug/", "flask/", "contextlib.py", "bench/verify.py", "api/verifications.py")
 
 
-def _stat_rows(stats: pstats.Stats) -> list[tuple[str, float, float, int]]:
+def _plumbing(filename: str, func: str) -> bool:
+    """Frames around the view (test client, Flask dispatch, the auth wrapper, the view)."""
+    return (any(p in filename for p in PLUMBING) or func == "wrapped" and filename.endswith(
+        "auth.py") or "disable" in func)
+
+
+def _stat_rows(stats: pstats.Stats, skip_plumbing: bool) -> list[tuple[str, float, float, int]]:
     rows = []
     for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in \
             stats.stats.items():  # type: ignore[attr-defined]
-        rows.append((f"{filename}:{line}({func})", cumtime, tottime, calls))
+        if not (skip_plumbing and _plumbing(filename, func)):
+            rows.append((f"{filename}:{line}({func})", cumtime, tottime, calls))
     return rows
 
 
@@ -833,8 +877,8 @@ def _short(name: str) -> str:
 
 def print_profile(stats: pstats.Stats, count: int) -> None:
     """Top 10 by cumulative and by own time (request plumbing left out), then the phases."""
-    rows = _stat_rows(stats)
-    useful = [r for r in rows if not any(p in r[0] for p in PLUMBING) or "(verify)" in r[0]]
+    rows = _stat_rows(stats, skip_plumbing=False)
+    useful = _stat_rows(stats, skip_plumbing=True)
     print(f"  top 10 by cumulative time, ms per verification ({count} under cProfile; the "
           "request plumbing of werkzeug/flask left out):")
     for name, cum, own, calls in sorted(useful, key=lambda r: -r[1])[:10]:
@@ -871,18 +915,36 @@ def profile_verifications(app: Flask, token: str, pop: Population, waybills: lis
 
 @dataclass
 class SqlTrace:
-    """Statements executed, grouped by their text, with their time."""
+    """Statements executed, grouped by their text, with their time; the dialect's commit,
+    rollback and pool pre-ping (which bypass the cursor events) are timed by wrapping them."""
 
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     began: dict[int, float] = field(default_factory=dict)
+    wrapped: tuple[str, ...] = ("do_commit", "do_rollback", "do_ping")
 
     def attach(self, engine: Engine) -> None:
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
+        for name in self.wrapped:
+            setattr(engine.dialect, name, self._timed(name, getattr(engine.dialect, name)))
 
     def detach(self, engine: Engine) -> None:
         event.remove(engine, "before_cursor_execute", self._before)
         event.remove(engine, "after_cursor_execute", self._after)
+        for name in self.wrapped:
+            delattr(engine.dialect, name)
+
+    def _timed(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        label = f"({name[3:].upper()})"
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.times[label].append(time.perf_counter() - began)
+
+        return timed
 
     def _before(self, conn: Any, _cur: Any, _stmt: str, *_: Any) -> None:
         self.began[id(conn)] = time.perf_counter()
@@ -893,15 +955,15 @@ class SqlTrace:
 
 
 def _label(statement: str) -> str:
+    """``SELECT persons WHERE persons.id_number = ...``: the verb, the table, the condition."""
+    if statement.startswith("("):
+        return statement
     words = statement.split()
-    head = " ".join(words[:2])
-    for key in ("FROM", "INTO", "UPDATE"):
-        if key in words:
-            i = words.index(key)
-            head = f"{words[0]} {words[i + 1]}" if key != "UPDATE" else f"UPDATE {words[i + 1]}"
-            break
-    where = statement.split(" WHERE ", 1)[1][:70] if " WHERE " in statement else ""
-    return f"{head} {where}".strip()
+    marker = {"SELECT": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE", "DELETE": "FROM"}
+    key = marker.get(words[0].upper())
+    table = words[words.index(key) + 1] if key in words[:-1] else ""
+    where = " WHERE " + statement.split(" WHERE ", 1)[1] if " WHERE " in statement else ""
+    return f"{words[0]} {table}{where}"
 
 
 def trace_sql(app: Flask, token: str, pop: Population, waybills: list[int],
@@ -926,15 +988,15 @@ def trace_sql(app: Flask, token: str, pop: Population, waybills: list[int],
         trace.detach(engine)
         n = len(waybills)
         total = sum(sum(t) for t in trace.times.values())
-        statements = sum(len(t) for t in trace.times.values())
-        print(f"  SQL per {name}: {statements / n:.1f} statements, {total / n * 1000:.2f} ms in "
-              f"the driver of {wall / n * 1000:.2f} ms per request (test client, {n} requests)")
-        if name == "floor":
-            continue
+        calls = sum(len(t) for k, t in trace.times.items() if not k.startswith("("))
+        other = sum(len(t) for k, t in trace.times.items() if k.startswith("("))
+        print(f"  SQL per {name}: {calls / n:.1f} statements + {other / n:.1f} "
+              f"commit/rollback/ping, {total / n * 1000:.2f} ms in the driver of "
+              f"{wall / n * 1000:.2f} ms per request (test client, {n} requests, no profiler)")
         ranked = sorted(trace.times.items(), key=lambda kv: -sum(kv[1]))
-        for statement, times in ranked[:12]:
+        for statement, times in ranked[:24]:
             print(f"    {sum(times) / n * 1000:6.3f} ms  {len(times) / n:4.1f}x  "
-                  f"avg {statistics.fmean(times) * 1000:6.3f}  {_label(statement)[:96]}")
+                  f"avg {statistics.fmean(times) * 1000:6.3f}  {_label(statement)[:100]}")
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -957,6 +1019,8 @@ def print_latency(run: Run) -> None:
     outcomes = ", ".join(f"{k} {v}" for k, v in run.outcomes.most_common())
     reasons = ", ".join(f"{k} {v}" for k, v in run.reasons.most_common(6))
     print(f"  outcomes: {outcomes}" + (f"  (reasons: {reasons})" if reasons else ""))
+    print(f"  machine load average (1 min) before / after: {run.load[0]:.1f} / {run.load[1]:.1f} "
+          f"on {os.cpu_count()} CPUs")
 
 
 def audit(app: Flask) -> None:
@@ -988,8 +1052,9 @@ def bench_backend(backend: str, sizes: Sizes, args: argparse.Namespace, workdir:
               f"{sizes.tanks:,} tanks, {sizes.waybills:,} waybills, {sizes.decisions:,} "
               f"decisions ==")
         times = seed(app, db, pop)
-        print(f"  seeding: {times.pop('total'):.1f} s  ("
-              + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()) + ")")
+        print(f"  seeding: {times.pop('total'):.1f} s")
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in times.items() if v >= 0.05)
+        print(textwrap.fill(steps, 100, initial_indent="    ", subsequent_indent="    "))
         token = operator_token(app)
         order = fresh_waybills(pop, needed, rng)
         timed = order[: args.warmup + args.requests]
@@ -1020,9 +1085,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--waybills", type=int, default=1_000_000)
     parser.add_argument("--decisions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2000, help="timed verification/floor pairs")
-    parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--profile", type=int, default=200, help="verifications under cProfile")
-    parser.add_argument("--trace", type=int, default=100, help="verifications with SQL traced")
+    parser.add_argument("--warmup", type=int,
+                        help="untimed pairs first; default min(100, requests/4)")
+    parser.add_argument("--profile", type=int,
+                        help="verifications under cProfile; default min(200, requests/2)")
+    parser.add_argument("--trace", type=int,
+                        help="verifications and floors with SQL traced; "
+                        "default min(100, requests/4)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
     parser.add_argument("--keep", type=Path, metavar="DIR",
@@ -1030,6 +1099,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.vehicles < 20 or args.requests < 10:
         parser.error("need at least 20 vehicles and 10 requests")
+    if (args.tanks or args.vehicles) < args.vehicles // 2 or (args.persons or args.vehicles) < 2:
+        parser.error("need a tank per trailer (--tanks >= vehicles/2) and at least 2 persons")
+    for name, default in (("warmup", min(100, args.requests // 4)),
+                          ("profile", min(200, args.requests // 2)),
+                          ("trace", min(100, args.requests // 4))):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     return args
 
 

@@ -128,7 +128,7 @@ class Capture:
 
     def start(self) -> Capture:
         """Open the source (CaptureError if it cannot be) and start reading."""
-        if not self.live and not Path(os.fspath(self.source)).is_file():
+        if not self.live and not Path(str(self.source)).is_file():
             raise CaptureError(f"no such video file: {self.source}")
         self._capture = _open_capture(self.source)
         if not self._capture.isOpened():
@@ -146,9 +146,9 @@ class Capture:
             self._thread.join(10)
             self._thread = None
 
-    def frames(self) -> Iterator[Frame]:
-        """Frames until the source ends or `stop` is called."""
-        while True:
+    def frames(self, until: threading.Event | None = None) -> Iterator[Frame]:
+        """Frames until the source ends, `stop` is called or `until` is set."""
+        while until is None or not until.is_set():
             frame = self.queue.get(timeout=0.5)
             if frame is None:
                 if self.queue.closed:
@@ -168,7 +168,7 @@ class Capture:
                         break
                     capture = self._reopen(capture)
                     continue
-                if self.live:
+                if self.live or capture is None:
                     stamp = time.monotonic()
                 else:
                     stamp = _file_time(capture, index)
@@ -187,7 +187,7 @@ class Capture:
             self.queue.close()
 
     def _reopen(self, capture: cv2.VideoCapture | None) -> cv2.VideoCapture | None:
-        logger.warning("video source %s stopped; reopening in %.0f s", self.source,
+        logger.warning("video source %s stopped; reopening in %.1f s", self.source,
                        self.reconnect_delay)
         if capture is not None:
             capture.release()

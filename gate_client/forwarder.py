@@ -103,7 +103,7 @@ class Forwarder:
         return Verdict(entry.visit_id, key, "decided", live=False, response=answer)
 
     def _delay(self, attempts: int) -> float:
-        return min(self.backoff_max, self.backoff_min * 2 ** min(attempts, 20))
+        return float(min(self.backoff_max, self.backoff_min * 2.0 ** min(attempts, 20)))
 
     def _run(self) -> None:
         while not self._stop.is_set():

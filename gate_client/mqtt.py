@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from .config import Settings
 
@@ -30,7 +31,7 @@ def topics(prefix: str, site: str, gate: str) -> dict[str, str]:
     return {"status": f"{base}/status", "decision": f"{base}/decision", "scan": f"{base}/scan"}
 
 
-def parse_scans(payload: bytes) -> list[tuple[str, str | None]]:
+def parse_scans(payload: bytes | bytearray) -> list[tuple[str, str | None]]:
     """(text, symbology) pairs from ``{"text", "symbology"}`` or ``{"scans": [...]}``.
 
     :raises ValueError: if the payload is not one of those shapes.
@@ -69,7 +70,7 @@ class MqttLink:
         self.topics = topics(settings.mqtt_topic_prefix, settings.site, settings.gate)
         self.client_id = f"gate-client-{settings.site}-{settings.gate}-{uuid.uuid4().hex[:8]}"
         self.connected = threading.Event()
-        self._client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        self._client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                                    client_id=self.client_id)
         if settings.mqtt_username:
             self._client.username_pw_set(settings.mqtt_username, settings.mqtt_password)

@@ -314,20 +314,22 @@ class Station:
         except ServiceUnavailable as exc:
             self._mark_service(False, str(exc))
             if spooled:
-                self.spool.release(key, str(exc), time.time() + self.forwarder.backoff_min)
+                self._spool_op(self.spool.release, key, str(exc),
+                               time.time() + self.forwarder.backoff_min)
             return Verdict(visit.id, key, "unavailable", live=True, error=str(exc))
         except RequestRejected as exc:
             self._mark_service(True, None)
             if spooled and exc.retryable:
-                self.spool.release(key, str(exc), time.time() + self.forwarder.backoff_min)
+                self._spool_op(self.spool.release, key, str(exc),
+                               time.time() + self.forwarder.backoff_min)
             elif spooled:
-                self.spool.reject(key, str(exc))
+                self._spool_op(self.spool.reject, key, str(exc))
             return Verdict(visit.id, key, "rejected", live=True, error=str(exc))
         self._mark_service(True, None)
         with self._lock:
             live = self.visits.current is visit and not visit.closed
         if spooled:
-            self.spool.settle(key, answer, live=live)
+            self._spool_op(self.spool.settle, key, answer, live=live)
         return Verdict(visit.id, key, "decided", live=live, response=answer)
 
     def _spool_first(self, visit_id: str, key: str, body: dict[str, Any]) -> bool | Verdict:
@@ -353,6 +355,14 @@ class Station:
             logger.error("the spool %s cannot be written: %s", self.spool.path, exc)
             self._spool_error = str(exc)
             return False
+
+    def _spool_op(self, operation: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Update the spool after an answer; a failing disk must not hide the answer."""
+        try:
+            operation(*args, **kwargs)
+        except sqlite3.Error as exc:
+            logger.error("the spool %s cannot be updated: %s", self.spool.path, exc)
+            self._spool_error = str(exc)
 
     def _mark_service(self, reachable: bool, error: str | None) -> None:
         with self._lock:

@@ -60,10 +60,13 @@ class ServiceClient:
             body = self._call("POST", "/api/v1/codes/classify", {"site": site, "texts": chunk},
                               retries=0)
             got = body.get("items")
-            if not isinstance(got, list) or len(got) != len(chunk):
+            # One item per text, in order: anything else cannot be matched up safely.
+            if (not isinstance(got, list) or len(got) != len(chunk)
+                    or not all(isinstance(item, dict) for item in got)):
                 raise ServiceUnavailable("malformed classify answer")
-            items.extend(item for item in got if isinstance(item, dict))
-            ruleset = body.get("ruleset") if isinstance(body.get("ruleset"), dict) else {}
+            items.extend(got)
+            answer_ruleset = body.get("ruleset")
+            ruleset = answer_ruleset if isinstance(answer_ruleset, dict) else {}
         return {"ruleset": ruleset, "items": items}
 
     def verify(self, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,9 @@
+"""`python -m gate_client`: the gate-client command."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
