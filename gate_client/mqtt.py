@@ -32,7 +32,8 @@ def topics(prefix: str, site: str, gate: str) -> dict[str, str]:
 
 
 def parse_scans(payload: bytes | bytearray) -> list[tuple[str, str | None]]:
-    """(text, symbology) pairs from ``{"text", "symbology"}`` or ``{"scans": [...]}``.
+    """(text, symbology) pairs from ``{"text", "symbology"}`` or ``{"scans": [...]}``;
+    none from a complete visit carrying an ``idempotency_key`` (the service decides those).
 
     :raises ValueError: if the payload is not one of those shapes.
     """
@@ -42,6 +43,10 @@ def parse_scans(payload: bytes | bytearray) -> list[tuple[str, str | None]]:
         raise ValueError("not JSON") from None
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
+    if "idempotency_key" in data:
+        # A whole visit (loadgate.scan.v1) for the service's own scan listener, which decides
+        # it: taking its codes into this gate's visit too would decide the vehicle twice.
+        return []
     items = data.get("scans") if "scans" in data else [data]
     if not isinstance(items, list) or not 0 < len(items) <= MAX_SCANS:
         raise ValueError(f"'scans' must be a list of 1 to {MAX_SCANS} codes")
@@ -140,6 +145,10 @@ class MqttLink:
             scans = parse_scans(message.payload)
         except ValueError as exc:
             logger.warning("ignored a message on %s: %s", message.topic, exc)
+            return
+        if not scans:
+            logger.info("left a complete visit on %s to the service's scan listener",
+                        message.topic)
             return
         try:
             self.on_scans(scans)

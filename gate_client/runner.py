@@ -92,8 +92,13 @@ def run_scan(settings: Settings, source: Source, *, headless: bool,
     server = None
     try:
         if not headless:
-            server = DisplayServer(create_app(station, loopback_only=_loopback(settings)),
-                                   settings.display_host, settings.display_port).start()
+            try:
+                server = DisplayServer(create_app(station, loopback_only=_loopback(settings)),
+                                       settings.display_host, settings.display_port).start()
+            except OSError as exc:  # the port is taken, or the address is not this machine's
+                print(f"gate-client: cannot serve the display on {settings.display_host}:"
+                      f"{settings.display_port}: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_USAGE
             print(f"operator display: {server.url}", file=sys.stderr, flush=True)
         code = _feed(station, source, headless=headless, clock=clock, stop=stop)
         if headless:

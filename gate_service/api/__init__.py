@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from . import openapi
     from . import products
     from . import records
+    from . import relay
     from . import verifications
 
     app.register_blueprint(health.bp)
@@ -24,3 +25,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verifications.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(codes.bp)
+    app.register_blueprint(relay.bp)

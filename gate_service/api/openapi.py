@@ -296,6 +296,15 @@ def _decision_paths(spec: APISpec) -> None:
         },
     )
     spec.path(
+        "/api/v1/relay",
+        operations={
+            "get": {
+                "summary": "Outbox relay lag: pending events, oldest age, publish rate",
+                "responses": {"200": _json({"type": "object"}), **ERRORS},
+            }
+        },
+    )
+    spec.path(
         "/api/v1/decisions/export",
         operations={
             "get": {

@@ -43,6 +43,8 @@ def _register() -> None:
     from .products import products_group
     from .records import export_command
     from .records import import_command
+    from .relay import alerts_group
+    from .relay import relay_command
     from .serve import serve
     from .tokens import create_token
 
@@ -59,6 +61,8 @@ def _register() -> None:
         products_group,
         audit_group,
         rules_group,
+        relay_command,
+        alerts_group,
     ):
         main.add_command(command)
 

@@ -15,8 +15,14 @@ from flask.cli import with_appcontext
 @click.option("--workers", default=2, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API."""
+    """Serve the API (and, with ``relay_enabled``, the MQTT outbox relay in this process)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions["gate"].relay_enabled:
+        # Only the serving process relays: other commands build the app too, and one relay per
+        # database is enough. It runs in gunicorn's master, so forked workers do not copy it.
+        from ..relay import start_relay
+
+        start_relay(app)
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:

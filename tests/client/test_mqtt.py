@@ -21,6 +21,7 @@ import pytest
 from gate_client.config import Settings
 from gate_client.mqtt import parse_scans
 from gate_client.station import Station
+from gate_service.events import event_errors
 from tests.client.conftest import LiveService
 from tests.service.visits import GOOD_SCANS
 
@@ -118,6 +119,7 @@ def test_status_scans_and_decisions(broker: tuple[int, int], service: LiveServic
         assert station.mqtt is not None and station.mqtt.connected.wait(10)
         status, _ = watcher.next(f"{BASE}/status")
         assert status["schema"] == "loadgate.status.v1" and status["status"] == "online"
+        assert event_errors(status) == {}  # the service's pinned contract
 
         watcher.publish(f"{BASE}/scan", b"not json")  # ignored, and the link lives on
         watcher.publish(f"{BASE}/scan", json.dumps({"text": GOOD_SCANS[0],
@@ -126,6 +128,7 @@ def test_status_scans_and_decisions(broker: tuple[int, int], service: LiveServic
             {"scans": [{"text": t, "symbology": "QRCode"} for t in GOOD_SCANS[1:]]}).encode())
         decision, _ = watcher.next(f"{BASE}/decision")
         assert decision["schema"] == "loadgate.decision.v1" and decision["outcome"] == "ALLOW"
+        assert event_errors(decision) == {}
         state = station.state()
         assert state["verdict"]["decision_id"] == decision["decision_id"]
         assert [s["origin"] for s in state["visit"]["scans"]] == ["mqtt"] * len(GOOD_SCANS)
@@ -134,6 +137,7 @@ def test_status_scans_and_decisions(broker: tuple[int, int], service: LiveServic
         station.close()
     status, retained = watcher.next(f"{BASE}/status")
     assert status["status"] == "offline" and status["reason"] == "stopped"
+    assert event_errors(status) == {}
     late = Watcher.__new__(Watcher)  # a display that connects later gets the retained status
     Watcher.__init__(late, port)
     status, retained = late.next(f"{BASE}/status")
@@ -166,6 +170,7 @@ def test_the_last_will_says_offline_when_the_client_dies(broker: tuple[int, int]
     if status["status"] == "online":  # it may have died before its "online" left
         status, _ = watcher.next(f"{BASE}/status")
     assert status["status"] == "offline" and status["reason"] == "lost"
+    assert event_errors(status) == {}
     watcher.close()
 
 
@@ -189,6 +194,13 @@ def test_a_refused_connection_is_logged_and_not_connected(
 def test_no_broker_configured_means_no_mqtt(make_settings: Callable[..., Settings]) -> None:
     station = Station(make_settings())
     assert station.mqtt is None and station.state()["mqtt"]["configured"] is False
+
+
+def test_a_complete_visit_is_left_to_the_service_listener() -> None:
+    body = {"scans": [{"text": t} for t in GOOD_SCANS], "idempotency_key": "scanner-0000001"}
+    assert parse_scans(json.dumps(body).encode()) == []
+    assert parse_scans(b'{"schema": "loadgate.scan.v1", "scans": [{"text": "a"}]}') == [
+        ("a", None)]
 
 
 @pytest.mark.parametrize("payload", [b"[]", b'{"scans": []}', b'{"text": ""}',

@@ -106,6 +106,7 @@ def test_expiring(client: FlaskClient, auth: Any, role: str | None) -> None:
     "path",
     [
         "/api/v1/products?un_number=1203",
+        "/api/v1/relay",
         "/api/v1/products/1203",
         "/api/v1/catalogue?cas=143-33-9",
         "/api/v1/catalogue/143-33-9",
@@ -133,6 +134,7 @@ COVERED = {
     "/api/v1/products/<un_number>",
     "/api/v1/catalogue",
     "/api/v1/catalogue/<cas>",
+    "/api/v1/relay",
     "/healthz",
     "/readyz",
     "/api/v1/openapi.json",
