@@ -86,7 +86,8 @@ class Forwarder:
     def _forward(self, entry: Entry) -> Verdict | None:
         key = entry.idempotency_key
         try:
-            answer = self.client.verify(entry.body)
+            # Marked offline: the service logs it but opens nothing and keeps the waybill free.
+            answer = self.client.verify({**entry.body, "offline": True})
         except ServiceUnavailable as exc:
             self.spool.release(key, str(exc), time.time() + self._delay(entry.attempts))
             logger.info("spooled visit %s not forwarded yet: %s", key, exc)

@@ -54,6 +54,7 @@ def create() -> tuple[dict[str, Any], int]:
         load=data["load"],
         checklist=data["checklist"],
         idempotency_key=data["idempotency_key"],
+        offline=data["offline"],
     )
     secret, prefix = _secrets()
     session = db.get_session()

@@ -52,6 +52,8 @@ def complete(
     if session.scalar(select(m.LoadingRecord).where(m.LoadingRecord.decision_id == decision_id)):
         raise Conflict("该决定已完成装货记录 / this decision's loading is already recorded")
     body = unseal(json.loads(base.body), base.pii or {})
+    if json.loads(row.body).get("offline"):
+        raise Conflict("补传的决定不能完成装货 / a decision forwarded after an outage cannot load")
     evidence = body.get("evidence") or {}
     vehicle = _fact(rm.VehicleFacts, evidence, "vehicle")
     trailer = _fact(rm.VehicleFacts, evidence, "trailer")

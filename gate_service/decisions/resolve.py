@@ -30,6 +30,7 @@ class Request:
     load: dict[str, Any] | None
     checklist: dict[str, bool]
     idempotency_key: str
+    offline: bool = False
 
 
 @dataclass

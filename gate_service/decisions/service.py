@@ -172,7 +172,8 @@ def _evidence(res: Resolution | None) -> dict[str, Any]:
 def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], prefix: str) -> None:
     base = f"{prefix}/{row.site_code}/{row.gate}"
     events = [(f"{base}/decision", {"schema": "loadgate.decision.v1", **response})]
-    if row.outcome == "ALLOW":
+    # A late (offline) decision is for the record only: the vehicle has gone, nothing opens.
+    if row.outcome == "ALLOW" and not response.get("offline"):
         events.append(
             (
                 f"{base}/barrier",
@@ -216,6 +217,7 @@ def response_of(row: m.DecisionRow) -> dict[str, Any]:
         "unrecognised": body["unrecognised"],
         "resolved": body["resolved"],
         "overrides": row.overrides,
+        "offline": bool(body.get("offline", False)),
         "ruleset": {"id": row.ruleset_id, "version": row.ruleset_version},
         "log": {"seq": row.seq, "hash": row.hash},
     }
@@ -324,7 +326,8 @@ def verify(
     except Exception as exc:  # noqa: BLE001 - any failure to gather facts refuses
         logger.exception("verification facts could not be gathered")
         res, decision = None, _fail_closed(profile, exc)
-    decision = _claim_waybill(session, decision, res)
+    if not request.offline:
+        decision = _claim_waybill(session, decision, res)
     inputs = {"scans": request.scans, "load": request.load, "checklist": request.checklist}
     return record_decision(
         session,
@@ -340,4 +343,5 @@ def verify(
         secret=secret,
         prefix=prefix,
         idempotency_key=request.idempotency_key,
+        extra={"offline": True} if request.offline else None,
     )

@@ -64,6 +64,15 @@ def _short(errors: Any) -> dict[str, Any]:
     return clipped
 
 
+def is_single_code(body: bytes) -> bool:
+    """A fixed scanner's single code for the gate client, not a whole visit for the service."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(payload, dict) and "text" in payload and "idempotency_key" not in payload
+
+
 def parse_request(site: str, gate: str, body: bytes) -> Request:
     """A scan message as a verification request, or :class:`BadScan` naming its faults."""
     if len(body) > MAX_BYTES:
@@ -112,7 +121,7 @@ class ScanListener:
         self.session_expiry = session_expiry
         self.retry = retry
         self.db_attempts = db_attempts
-        self.counts = {"received": 0, "decided": 0, "rejected": 0, "failed": 0}
+        self.counts = {"received": 0, "decided": 0, "rejected": 0, "failed": 0, "ignored": 0}
         self._queue: queue.Queue[mqtt.MQTTMessage] = queue.Queue(maxsize=1000)
         self._client: mqtt.Client | None = None
         self._worker: threading.Thread | None = None
@@ -208,6 +217,11 @@ class ScanListener:
             logger.warning("scan listener: ignored a message on unexpected topic %r", topic)
             return "ignored"
         site, gate = where
+        if is_single_code(body):
+            # One code from a fixed scanner ({"text": ...}) belongs to the gate client's visit;
+            # the service decides only whole visits, which carry an idempotency key.
+            self.counts["ignored"] += 1
+            return "ignored"
         try:
             request = parse_request(site, gate, body)
         except BadScan as bad:

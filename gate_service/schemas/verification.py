@@ -41,6 +41,9 @@ class VerificationSchema(StrictSchema):
     checklist = mf.Dict(
         keys=mf.String(validate=validate.Length(max=64)), values=mf.Boolean(), load_default=dict
     )
+    # A visit the gate client spooled during an outage and forwards later: it is logged for the
+    # record, but the vehicle has left, so it neither opens a barrier nor takes the waybill.
+    offline = mf.Boolean(load_default=False)
     idempotency_key = mf.String(
         required=True,
         validate=validate.Regexp(

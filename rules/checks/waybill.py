@@ -17,6 +17,7 @@ from rules.checks.base import presented
 from rules.checks.base import product_class
 from rules.checks.base import product_for
 from rules.checks.base import same_plate
+from rules.identifiers import is_trailer_plate
 from rules.model import CheckContext
 from rules.model import GoodsLine
 from rules.model import PlannedLoad
@@ -103,7 +104,17 @@ def _vehicle_mismatches(ctx: CheckContext, wb: WaybillFacts) -> list[Violation]:
     if tank_no and norm_key(tank_no) != norm_key(wb.tank_no):
         mismatch("罐体", "Tank", wb.tank_no, tank_no)
     tank = ctx.tank
-    if tank is not None and tank.kind in FIXED_TANK_KINDS and tank.vehicle_plate:
+    # A tank on a trailer whose code was not scanned yet is a missing slot (rescan), not a
+    # mismatch.
+    unseen_trailer = (
+        trailer is None and tank is not None and is_trailer_plate(tank.vehicle_plate or "")
+    )
+    if (
+        tank is not None
+        and tank.kind in FIXED_TANK_KINDS
+        and tank.vehicle_plate
+        and not (unseen_trailer)
+    ):
         # A fixed tank travels on one vehicle; tank containers may change chassis.
         plates = [vehicle, trailer] + [v.plate for v in (ctx.vehicle, ctx.trailer) if v]
         if not any(same_plate(tank.vehicle_plate, p) for p in plates if p):

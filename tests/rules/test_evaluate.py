@@ -201,3 +201,13 @@ def test_check_mass_for_the_service_after_loading() -> None:
     (violation,) = mass_violations(load_profile(), 23000.5, tractor, trailer, tank)
     assert violation.check == "C15"
     assert violation.message == "超罐体允许充装量（计划 23000.5 kg，允许 22000 kg）"
+
+
+def test_unscanned_trailer_is_incomplete_not_a_mismatch() -> None:
+    from rules import evaluate
+    from tests.rules.factory import make_context
+
+    ctx = make_context({"presented.trailer": None})
+    decision = evaluate(ctx)
+    assert decision.outcome == "INCOMPLETE", decision.codes
+    assert decision.missing == ("trailer",) and decision.reasons == ()

@@ -170,3 +170,22 @@ def test_decision_detail_masks_id_numbers(client: FlaskClient, auth: Any) -> Non
     text = json.dumps(detail.json, ensure_ascii=False)
     assert "230802198001010012" not in text and "230802********0012" in text
     assert detail.json["evidence"]["tank"]["tank_no"] == "TK-0001"
+
+
+def test_a_visit_forwarded_after_an_outage_opens_nothing(client: FlaskClient, auth: Any,
+                                                         app: Any) -> None:
+    from sqlalchemy import select
+
+    from gate_service.db import new_session
+    from gate_service.models import OutboxEvent
+
+    late = post(client, auth, visit() | {"offline": True}).json
+    assert late["outcome"] == "ALLOW" and late["offline"] is True
+    with app.app_context(), new_session() as session:
+        topics = list(session.scalars(select(OutboxEvent.topic)))
+    assert topics == ["loadgate/JMS01/G1/decision"]  # no barrier command
+    resp = client.post(f"/api/v1/verifications/{late['decision_id']}/completion",
+                       json={"quantity_kg": 18000}, headers=auth("operator"))
+    assert resp.status_code == 409
+    live = post(client, auth, visit()).json  # the waybill was not taken by the late record
+    assert live["outcome"] == "ALLOW" and live["offline"] is False
