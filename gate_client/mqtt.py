@@ -1,4 +1,4 @@
-"""MQTT for the gate: retained online/offline status, decisions for displays, scanners' codes."""
+"""MQTT for the gate: retained online/offline status and the codes of fixed scanners."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from collections.abc import Mapping
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -19,7 +18,6 @@ from .config import Settings
 logger = logging.getLogger(__name__)
 
 STATUS_SCHEMA = "loadgate.status.v1"
-DECISION_SCHEMA = "loadgate.decision.v1"
 MAX_SCANS = 50
 
 ScanHandler = Callable[[list[tuple[str, str | None]]], None]
@@ -113,14 +111,6 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected.clear()
-
-    def publish_decision(self, response: Mapping[str, Any]) -> None:
-        """Publish a live decision for displays (the service's outbox publishes it too; both
-        carry the same decision_id, on which subscribers de-duplicate)."""
-        payload = json.dumps({"schema": DECISION_SCHEMA, **response}, ensure_ascii=False)
-        info = self._client.publish(self.topics["decision"], payload, qos=1)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            logger.info("decision %s queued for MQTT (rc %s)", response.get("decision_id"), info.rc)
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any,
                     reason_code: Any, properties: Any) -> None:

@@ -298,9 +298,9 @@ class Station:
                     self.visits.close(visit, now)
             else:
                 self._late.appendleft(verdict)
+        # Displays learn of the decision from the service's outbox on the decision topic; the
+        # broker lets a gate device read that topic, not write it.
         self._notify(verdict)
-        if verdict.live and verdict.status == "decided" and self.mqtt is not None:
-            self.mqtt.publish_decision(verdict.response or {})
         return verdict
 
     def _deliver(self, visit: Visit, key: str, body: dict[str, Any]) -> Verdict:

@@ -1,4 +1,4 @@
-"""MQTT against a real Mosquitto: status and last will, scans from fixed scanners, decisions."""
+"""MQTT against a real Mosquitto: status and last will, and scans from fixed scanners."""
 
 from __future__ import annotations
 
@@ -126,11 +126,11 @@ def test_status_scans_and_decisions(broker: tuple[int, int], service: LiveServic
                                                     "symbology": "QRCode"}).encode())
         watcher.publish(f"{BASE}/scan", json.dumps(
             {"scans": [{"text": t, "symbology": "QRCode"} for t in GOOD_SCANS[1:]]}).encode())
-        decision, _ = watcher.next(f"{BASE}/decision")
-        assert decision["schema"] == "loadgate.decision.v1" and decision["outcome"] == "ALLOW"
-        assert event_errors(decision) == {}
+        deadline = time.monotonic() + 20
+        while (station.state().get("verdict") or {}).get("outcome") != "ALLOW":
+            assert time.monotonic() < deadline, station.state()
+            time.sleep(0.1)
         state = station.state()
-        assert state["verdict"]["decision_id"] == decision["decision_id"]
         assert [s["origin"] for s in state["visit"]["scans"]] == ["mqtt"] * len(GOOD_SCANS)
         assert state["mqtt"] == {"configured": True, "connected": True}
     finally:
