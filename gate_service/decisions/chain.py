@@ -69,9 +69,15 @@ def lock_head(session: Session, site_code: str) -> ChainHead:
     return head
 
 
-def append(session: Session, body: dict[str, Any], columns: dict[str, Any]) -> DecisionRow:
-    """Append a decision to its site's chain; ``body`` gets ``seq`` and ``prev_hash`` here."""
-    head = lock_head(session, body["site_code"])
+def append(
+    session: Session, body: dict[str, Any], columns: dict[str, Any], head: ChainHead | None = None
+) -> DecisionRow:
+    """Append a decision to its site's chain; ``body`` gets ``seq`` and ``prev_hash`` here.
+
+    :param head: the site's head if this transaction has already locked it with :func:`lock_head`.
+    """
+    if head is None or head.site_code != body["site_code"]:
+        head = lock_head(session, body["site_code"])
     body = {**body, "seq": head.seq + 1, "prev_hash": head.hash}
     text = canonical(body)
     row = DecisionRow(

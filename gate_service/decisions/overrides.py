@@ -62,7 +62,7 @@ def _record(
 ) -> m.DecisionRow:
     started = time.perf_counter()
     site = site_for(session, caller, original.site_code, None)
-    chain.lock_head(session, site.code)
+    head = chain.lock_head(session, site.code)
     body = json.loads(original.body)
     profile = profile_for(original.ruleset_id)
     decision = rules.Decision(outcome, (), (), (), original.ruleset_id, original.ruleset_version)  # type: ignore[arg-type]
@@ -90,6 +90,7 @@ def _record(
             **extra,
             "profile_title": profile.title,
         },
+        head=head,
     )
 
 

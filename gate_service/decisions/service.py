@@ -242,8 +242,12 @@ def record_decision(
     subject: dict[str, Any] | None = None,
     local_date: dt.date | None = None,
     extra: dict[str, Any] | None = None,
+    head: m.ChainHead | None = None,
 ) -> m.DecisionRow:
-    """Append one decision to the site's chain with its reason rows and outbox events."""
+    """Append one decision to the site's chain with its reason rows and outbox events.
+
+    :param head: the site's chain head when the caller has already locked it.
+    """
     ctx = res.ctx if res is not None else None
     local = local_date or (ctx.local_date if ctx else rules.local_date(now, site.timezone))
     body: dict[str, Any] = {
@@ -288,6 +292,7 @@ def record_decision(
             "latency_ms": latency,
             "pii": raw,
         },
+        head,
     )
     for v in (*decision.reasons, *decision.warnings):
         session.add(m.DecisionReason(decision_id=row.id, code=v.code, severity=v.severity))
@@ -305,7 +310,7 @@ def verify(
     """
     started = time.perf_counter()
     site = site_for(session, caller, request.site_code, request.gate)
-    chain.lock_head(session, site.code)
+    head = chain.lock_head(session, site.code)
     existing = session.scalar(
         select(m.DecisionRow).where(
             m.DecisionRow.site_code == site.code,
@@ -344,4 +349,5 @@ def verify(
         prefix=prefix,
         idempotency_key=request.idempotency_key,
         extra={"offline": True} if request.offline else None,
+        head=head,
     )

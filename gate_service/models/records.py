@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Date
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
@@ -192,9 +193,13 @@ class BlacklistEntry(RecordMixin, Base):
     """A carrier, vehicle, tank or person that may not be loaded during a period."""
 
     __tablename__ = "blacklist"
-    __table_args__ = (UniqueConstraint("subject_kind", "subject_key", "valid_from"),)
+    __table_args__ = (
+        UniqueConstraint("subject_kind", "subject_key", "valid_from"),
+        # The gate looks entries up by subject among the active ones.
+        Index("ix_blacklist_subject_key_status", "subject_key", "status"),
+    )
     subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_key: Mapped[str] = mapped_column(String(64), index=True)
+    subject_key: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(1024))
     source: Mapped[str | None] = mapped_column(String(255))
     valid_from: Mapped[dt.date] = mapped_column(Date_)

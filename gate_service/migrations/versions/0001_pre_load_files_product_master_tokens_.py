@@ -80,7 +80,7 @@ def upgrade() -> None:
     with op.batch_alter_table('blacklist', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blacklist_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_blacklist_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_blacklist_subject_key'), ['subject_key'], unique=False)
+        batch_op.create_index('ix_blacklist_subject_key_status', ['subject_key', 'status'], unique=False)
 
     op.create_table('carriers',
     sa.Column('uscc', sa.String(length=18), nullable=False),
@@ -552,7 +552,7 @@ def downgrade() -> None:
 
     op.drop_table('carriers')
     with op.batch_alter_table('blacklist', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_blacklist_subject_key'))
+        batch_op.drop_index('ix_blacklist_subject_key_status')
         batch_op.drop_index(batch_op.f('ix_blacklist_status'))
         batch_op.drop_index(batch_op.f('ix_blacklist_owner'))
 
