@@ -222,30 +222,15 @@ def check_c06_escort(ctx: CheckContext) -> list[Violation]:
             )
         return out
     subject = f"escort:{person.id_number}"
+    name = person.name
+
+    def invalid(why: str, why_en: str) -> Violation:
+        return emit(ctx, "C06", "ESCORT_CERT_INVALID", subject, name=name, why=why, why_en=why_en)
+
     if not active(person):
-        return out + [
-            emit(
-                ctx,
-                "C06",
-                "ESCORT_CERT_INVALID",
-                subject,
-                name=person.name,
-                why="人员档案已停用",
-                why_en="person record is inactive",
-            )
-        ]
+        return out + [invalid("人员档案已停用", "person record is inactive")]
     if not person.qualification_cert_no:
-        out.append(
-            emit(
-                ctx,
-                "C06",
-                "ESCORT_CERT_INVALID",
-                subject,
-                name=person.name,
-                why="无从业资格证号",
-                why_en="no qualification certificate number",
-            )
-        )
+        out.append(invalid("无从业资格证号", "no qualification certificate number"))
     else:
         out += dated(
             ctx,
@@ -262,17 +247,8 @@ def check_c06_escort(ctx: CheckContext) -> list[Violation]:
         )
     lacking = _lacking(ctx, p, person.qualification_categories)
     if lacking:
-        out.append(
-            emit(
-                ctx,
-                "C06",
-                "ESCORT_CERT_INVALID",
-                subject,
-                name=person.name,
-                why=f"从业资格类别缺少 {'、'.join(lacking)}",
-                why_en=f"qualification lacks {', '.join(lacking)}",
-            )
-        )
+        zh_list, en_list = "、".join(lacking), ", ".join(lacking)
+        out.append(invalid(f"从业资格类别缺少 {zh_list}", f"qualification lacks {en_list}"))
     return out
 
 
