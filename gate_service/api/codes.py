@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask import request
 from marshmallow import fields as mf
 from marshmallow import validate
 
@@ -16,9 +15,9 @@ from ..auth import current_caller
 from ..auth import require
 from ..decisions.service import profile_for
 from ..decisions.service import site_for
-from ..errors import InvalidInput
 from ..schemas.records import StrictSchema
 from ..schemas.records import text
+from .bodies import json_object
 
 bp = Blueprint("codes", __name__, url_prefix="/api/v1")
 
@@ -38,13 +37,7 @@ class ClassifySchema(StrictSchema):
 @require("operator", "supervisor", "admin")
 def classify() -> dict[str, Any]:
     """The kind and identifier of each text; unrecognised texts are said so, never guessed."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise InvalidInput(
-            "请求体应为 JSON 对象 / the body must be a JSON object",
-            {"body": ["无效 JSON / invalid JSON"]},
-        )
-    data = ClassifySchema().load(payload)
+    data = json_object(ClassifySchema())
     site = site_for(db.get_session(), current_caller(), data["site"], None)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
     items = []

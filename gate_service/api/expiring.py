@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 from flask import current_app
@@ -16,13 +14,9 @@ from ..auth import require
 from ..errors import InvalidInput
 from ..records.expiry import by_owner
 from ..records.expiry import expiring
+from ..records.expiry import local_today
 
 bp = Blueprint("expiring", __name__, url_prefix="/api/v1")
-
-
-def local_today() -> dt.date:
-    """Today in the service's time zone (validity dates are local dates)."""
-    return dt.datetime.now(ZoneInfo(current_app.extensions["gate"].timezone)).date()
 
 
 @bp.get("/expiring")
@@ -37,7 +31,7 @@ def list_expiring() -> dict[str, Any]:
         )
     caller = current_caller()
     owner = caller.enterprise_uscc if caller.role == "enterprise" else None
-    today = local_today()
+    today = local_today(current_app.extensions["gate"].timezone)
     items = list(expiring(db.get_session(), today, int(raw), owner))
     return {
         "today": today.isoformat(),

@@ -24,6 +24,7 @@ from ..records.tabular import FORMATS
 from ..records.tabular import detect_format
 from ..records.tabular import read_table
 from ..records.tabular import write_table
+from .bodies import json_object
 from .pagination import page_args
 from .pagination import page_body
 from .pagination import typed_filters
@@ -50,15 +51,6 @@ def _register_converter(state: Any) -> None:
     state.app.url_map.converters["resource"] = ResourceConverter
 
 
-def _json_body() -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidInput(
-            "请求体应为 JSON / the body must be JSON", {"body": ["无效 JSON / invalid JSON"]}
-        )
-    return body
-
-
 @bp.get("/<resource:res>")
 @require(*READ_ROLES)
 def list_(res: Resource) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def list_(res: Resource) -> dict[str, Any]:
 @require(*WRITERS)
 def create(res: Resource) -> tuple[dict[str, Any], int]:
     """Create a record."""
-    body = _json_body()
+    body = json_object()
     session = db.get_session()
     with db.writing(session):
         record = service.create_record(session, res, body, current_caller())
@@ -154,7 +146,7 @@ def get(res: Resource, key: str) -> dict[str, Any]:
 @require(*WRITERS)
 def update(res: Resource, key: str) -> dict[str, Any]:
     """Change fields of a record; the body carries the ``version`` that was read."""
-    body = _json_body()
+    body = json_object()
     session = db.get_session()
     with db.writing(session):
         record = service.get_record(session, res, key)
@@ -166,8 +158,8 @@ def update(res: Resource, key: str) -> dict[str, Any]:
 @require(*WRITERS)
 def deactivate(res: Resource, key: str) -> dict[str, Any]:
     """Deactivate a record; the body carries the ``version`` that was read."""
-    body = _json_body()
-    version = body.get("version") if isinstance(body, dict) else None
+    body = json_object()
+    version = body.get("version")
     session = db.get_session()
     with db.writing(session):
         record = service.get_record(session, res, key)

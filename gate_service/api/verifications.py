@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import current_app
-from flask import request
 
 from .. import db
 from ..auth import current_caller
@@ -16,25 +15,14 @@ from ..decisions import overrides
 from ..decisions.resolve import Request
 from ..decisions.service import response_of
 from ..decisions.service import verify
-from ..errors import InvalidInput
 from ..schemas.verification import ApprovalSchema
 from ..schemas.verification import CompletionSchema
 from ..schemas.verification import OverrideSchema
 from ..schemas.verification import VerificationSchema
+from .bodies import json_object
 
 bp = Blueprint("verifications", __name__, url_prefix="/api/v1")
 VERIFIERS = ("operator", "supervisor", "admin")
-
-
-def _body(schema: Any) -> dict[str, Any]:
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise InvalidInput(
-            "请求体应为 JSON 对象 / the body must be a JSON object",
-            {"body": ["无效 JSON / invalid JSON"]},
-        )
-    data: dict[str, Any] = schema.load(payload)
-    return data
 
 
 def _secrets() -> tuple[str, str]:
@@ -46,7 +34,7 @@ def _secrets() -> tuple[str, str]:
 @require(*VERIFIERS)
 def create() -> tuple[dict[str, Any], int]:
     """Decide whether a visit may load: ALLOW, REFUSE or INCOMPLETE, logged and chained."""
-    data = _body(VerificationSchema())
+    data = json_object(VerificationSchema())
     req = Request(
         site_code=data["site"],
         gate=data["gate"],
@@ -77,7 +65,7 @@ def get(decision_id: str) -> dict[str, Any]:
 @require(*VERIFIERS)
 def complete(decision_id: str) -> tuple[dict[str, Any], int]:
     """Record the loading (装货记录) after an ALLOW, re-checking the actual mass."""
-    data = _body(CompletionSchema())
+    data = json_object(CompletionSchema())
     _, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
@@ -89,7 +77,7 @@ def complete(decision_id: str) -> tuple[dict[str, Any], int]:
 @require("supervisor")
 def override(decision_id: str) -> tuple[dict[str, Any], int]:
     """Override a REFUSE with a written reason (剧毒 goods then need a second supervisor)."""
-    data = _body(OverrideSchema())
+    data = json_object(OverrideSchema())
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
@@ -104,7 +92,7 @@ def override(decision_id: str) -> tuple[dict[str, Any], int]:
 @require("supervisor")
 def approve(decision_id: str) -> tuple[dict[str, Any], int]:
     """A second supervisor approves a pending override of a 剧毒 refusal."""
-    data = _body(ApprovalSchema())
+    data = json_object(ApprovalSchema())
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from ..db import new_session
 from ..records.expiry import expiring
+from ..records.expiry import local_today
 
 
 @click.command("expiring")
@@ -21,7 +19,7 @@ from ..records.expiry import expiring
 @with_appcontext
 def expiring_command(within_days: int, enterprise: str | None) -> None:
     """List every certificate, permit and inspection expired or expiring within N days."""
-    today = dt.datetime.now(ZoneInfo(current_app.extensions["gate"].timezone)).date()
+    today = local_today(current_app.extensions["gate"].timezone)
     with new_session() as session:
         items = sorted(
             expiring(session, today, within_days, enterprise),

@@ -7,7 +7,6 @@ import logging
 import time
 import uuid
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -34,9 +33,8 @@ logger = logging.getLogger(__name__)
 GATE_ROLES = ("operator", "supervisor")
 
 
-@cache
 def profile_for(profile_id: str) -> rules.Profile:
-    """A bundled profile, loaded and validated once per process."""
+    """A bundled profile (``rules.load_profile`` validates each once per process and caches it)."""
     return rules.load_profile(profile_id)
 
 

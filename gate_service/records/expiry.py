@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,6 +53,11 @@ class Expiring:
         out["valid_until"] = self.valid_until.isoformat()
         out["expired"] = self.expired
         return out
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today in a time zone (validity dates are local dates)."""
+    return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
 def _label(resource: str, record: Any) -> str:

@@ -245,15 +245,16 @@ def update_record(session: Session, res: Resource, record: Any, patch: Any, call
             f"record changed (now version {record.version})",
             {"version": [f"当前为 {record.version} / current is {record.version}"]},
         )
+    current = loadable(res, record)
     for name in res.key:
-        if name in patch and patch[name] != loadable(res, record).get(name):
+        if name in patch and patch[name] != current.get(name):
             raise InvalidInput(
                 "自然键不可修改 / the natural key cannot change",
                 {name: ["不可修改 / cannot change"]},
             )
     if "owner" in patch and caller.role != "admin":
         raise Forbidden("只有管理员可以转移记录 / only an admin may change the owner")
-    data = validate(session, res, {**loadable(res, record), **patch})
+    data = validate(session, res, {**current, **patch})
     owner = data.pop("owner", record.owner)
     before = snapshot(res, record)
     changed = apply_changes(record, {**data, "owner": owner})
