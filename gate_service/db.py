@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +16,8 @@ from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+
+logger = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -50,7 +54,12 @@ def init_app(app: Flask, url: str) -> None:
 
 def get_engine() -> Engine:
     """The engine of the current app."""
-    engine: Engine = current_app.extensions["gate.engine"]
+    return get_engine_of(current_app)
+
+
+def get_engine_of(app: Flask) -> Engine:
+    """The engine of an app."""
+    engine: Engine = app.extensions["gate.engine"]
     return engine
 
 
@@ -73,6 +82,55 @@ def close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+class WalCheckpointer(threading.Thread):
+    """Checkpoints a SQLite WAL in the background, so that no request's commit pays for it.
+
+    By default the connection whose commit crosses 1,000 WAL pages copies them into the database
+    and syncs it, inside that request. With this thread running, connections do not checkpoint
+    and the thread does a passive checkpoint (which never blocks a reader or writer) every
+    ``interval`` seconds.
+    """
+
+    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+        super().__init__(name="wal-checkpoint", daemon=True)
+        self.engine = engine
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # noqa: BLE001 - retried next interval; a missed round only grows the WAL
+                logger.exception("WAL checkpoint failed")
+
+    def stop(self) -> None:
+        """Stop after the current round."""
+        self.stopped.set()
+
+
+def start_wal_checkpointer(app: Flask, interval: float = 1.0) -> WalCheckpointer | None:
+    """Move WAL checkpoints of the app's SQLite database off the request path (None elsewhere).
+
+    Call it once, in the serving process: connections opened afterwards (including those of
+    forked workers) leave checkpointing to the thread.
+    """
+    engine = get_engine_of(app)
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+
+    @event.listens_for(engine, "connect")
+    def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    engine.dispose()
+    checkpointer = WalCheckpointer(engine, interval)
+    checkpointer.start()
+    app.extensions["gate.checkpointer"] = checkpointer
+    return checkpointer
 
 
 @contextmanager

@@ -23,6 +23,11 @@ from .bodies import json_object
 
 bp = Blueprint("verifications", __name__, url_prefix="/api/v1")
 VERIFIERS = ("operator", "supervisor", "admin")
+# Schemas hold no per-request state, and building one costs about as much as a query.
+VERIFICATION = VerificationSchema()
+COMPLETION = CompletionSchema()
+OVERRIDE = OverrideSchema()
+APPROVAL = ApprovalSchema()
 
 
 def _secrets() -> tuple[str, str]:
@@ -34,7 +39,7 @@ def _secrets() -> tuple[str, str]:
 @require(*VERIFIERS)
 def create() -> tuple[dict[str, Any], int]:
     """Decide whether a visit may load: ALLOW, REFUSE or INCOMPLETE, logged and chained."""
-    data = json_object(VerificationSchema())
+    data = json_object(VERIFICATION)
     req = Request(
         site_code=data["site"],
         gate=data["gate"],
@@ -65,7 +70,7 @@ def get(decision_id: str) -> dict[str, Any]:
 @require(*VERIFIERS)
 def complete(decision_id: str) -> tuple[dict[str, Any], int]:
     """Record the loading (装货记录) after an ALLOW, re-checking the actual mass."""
-    data = json_object(CompletionSchema())
+    data = json_object(COMPLETION)
     _, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
@@ -77,7 +82,7 @@ def complete(decision_id: str) -> tuple[dict[str, Any], int]:
 @require("supervisor")
 def override(decision_id: str) -> tuple[dict[str, Any], int]:
     """Override a REFUSE with a written reason (剧毒 goods then need a second supervisor)."""
-    data = json_object(OverrideSchema())
+    data = json_object(OVERRIDE)
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
@@ -92,7 +97,7 @@ def override(decision_id: str) -> tuple[dict[str, Any], int]:
 @require("supervisor")
 def approve(decision_id: str) -> tuple[dict[str, Any], int]:
     """A second supervisor approves a pending override of a 剧毒 refusal."""
-    data = json_object(ApprovalSchema())
+    data = json_object(APPROVAL)
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):

@@ -23,6 +23,10 @@ def serve(host: str, port: int, workers: int) -> None:
         from ..relay import start_relay
 
         start_relay(app)
+    # Like the relay, in the master: one checkpointer per database, and workers' commits skip it.
+    from ..db import start_wal_checkpointer
+
+    start_wal_checkpointer(app)
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:

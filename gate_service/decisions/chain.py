@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ScalarResult
+from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,27 +55,54 @@ def link_hash(prev_hash: str, body_text: str) -> str:
     return hashlib.sha256((prev_hash + body_text).encode("utf-8")).hexdigest()
 
 
-def lock_head(session: Session, site_code: str) -> ChainHead:
+@dataclass
+class Head:
+    """A site's chain head as this transaction locked it."""
+
+    site_code: str
+    seq: int
+    hash: str
+
+
+_HEADS = ChainHead.__table__
+_DECISIONS = DecisionRow.__table__
+# Built once: composing and cache-keying a statement costs more than running it on SQLite.
+_HEAD_FOR_UPDATE = (
+    select(_HEADS.c.seq, _HEADS.c.hash)
+    .where(_HEADS.c.site_code == bindparam("site"))
+    .with_for_update()
+)
+_HEAD_MOVE = (
+    update(_HEADS)
+    .where(_HEADS.c.site_code == bindparam("site"))
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_INSERT_DECISION = insert(_DECISIONS)
+
+
+def lock_head(session: Session, site_code: str) -> Head:
     """The site's chain head, locked for this transaction (created at genesis if new)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ChainHead)
-        .values(site_code=site_code, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["site_code"])
-    )
+    conn = session.connection()
     # On SQLite the write transaction (BEGIN IMMEDIATE) already serialises writers.
-    head = session.scalar(
-        select(ChainHead).where(ChainHead.site_code == site_code).with_for_update()
-    )
-    assert head is not None
-    return head
+    row = conn.execute(_HEAD_FOR_UPDATE, {"site": site_code}).first()
+    if row is None:
+        dialect = conn.dialect.name
+        insert_new = pg_insert if dialect == "postgresql" else sqlite_insert
+        conn.execute(
+            insert_new(_HEADS)
+            .values(site_code=site_code, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["site_code"])
+        )
+        row = conn.execute(_HEAD_FOR_UPDATE, {"site": site_code}).one()
+    return Head(site_code, row.seq, row.hash)
 
 
 def append(
-    session: Session, body: dict[str, Any], columns: dict[str, Any], head: ChainHead | None = None
+    session: Session, body: dict[str, Any], columns: dict[str, Any], head: Head | None = None
 ) -> DecisionRow:
     """Append a decision to its site's chain; ``body`` gets ``seq`` and ``prev_hash`` here.
+
+    Returns the row as written (a transient instance: the insert is not tracked by the session).
 
     :param head: the site's head if this transaction has already locked it with :func:`lock_head`.
     """
@@ -80,19 +110,19 @@ def append(
         head = lock_head(session, body["site_code"])
     body = {**body, "seq": head.seq + 1, "prev_hash": head.hash}
     text = canonical(body)
-    row = DecisionRow(
-        body=text,
-        hash=link_hash(head.hash, text),
-        created_at=columns.pop("created_at"),
-        local_date=columns.pop("local_date"),
-        latency_ms=columns.pop("latency_ms"),
+    values = {
+        "body": text,
+        "hash": link_hash(head.hash, text),
         **{k: body[k] for k in MIRRORED},
         **columns,
+    }
+    conn = session.connection()
+    row_id = conn.execute(_INSERT_DECISION, values).inserted_primary_key[0]
+    conn.execute(
+        _HEAD_MOVE, {"site": head.site_code, "new_seq": values["seq"], "new_hash": values["hash"]}
     )
-    session.add(row)
-    head.seq, head.hash = row.seq, row.hash
-    session.flush()
-    return row
+    head.seq, head.hash = values["seq"], values["hash"]
+    return DecisionRow(id=row_id, **values)
 
 
 @dataclass(frozen=True)

@@ -32,31 +32,43 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(rm))
 
 
-def _convert(cls: type[Any], name: str, value: Any, renamed: bool) -> Any:
-    if value is None:
-        return None
-    nested = NESTED.get((cls, name))
+@cache
+def _plan(cls: type[Any], renamed: bool) -> tuple[tuple[str, str, str, type[Any] | None], ...]:
+    """For each field of a fact: its name, the key it is read from, how to convert it, and the
+    fact type of its items when it is a nested list (worked out once per fact type)."""
+    plan = []
+    for f in dataclasses.fields(cls):
+        source = RENAMED.get((cls, f.name), f.name) if renamed else f.name
+        nested = NESTED.get((cls, f.name))
+        plan.append((f.name, source, _kind(str(_hints(cls)[f.name]), nested), nested))
+    return tuple(plan)
+
+
+def _kind(hint: str, nested: type[Any] | None) -> str:
     if nested is not None:
+        return "nested"
+    return next((k for k in ("date", "tuple", "float") if k in hint), "plain")
+
+
+def _convert(kind: str, nested: type[Any] | None, value: Any, renamed: bool) -> Any:
+    if kind == "nested" and nested is not None:
         return tuple(_build(nested, item, renamed) for item in value)
-    hint = str(_hints(cls)[name])
-    if "date" in hint and isinstance(value, str):
+    if kind == "date" and isinstance(value, str):
         return dt.date.fromisoformat(value)
-    if "tuple" in hint:
+    if kind == "tuple":
         return tuple(value)
-    if "float" in hint and isinstance(value, int) and not isinstance(value, bool):
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
 
 
 def _build(cls: type[T], data: Any, renamed: bool) -> T:
-    def get(key: str) -> Any:
-        return data.get(key) if isinstance(data, dict) else getattr(data, key, None)
-
+    get = data.get if isinstance(data, dict) else lambda key: getattr(data, key, None)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        raw = get(RENAMED.get((cls, f.name), f.name) if renamed else f.name)
+    for name, source, kind, nested in _plan(cls, renamed):
+        raw = get(source)
         if raw is not None:
-            values[f.name] = _convert(cls, f.name, raw, renamed)
+            values[name] = _convert(kind, nested, raw, renamed)
     return cls(**values)
 
 

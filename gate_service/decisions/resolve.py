@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy import Row
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +21,11 @@ from rules import model as rm
 from rules.codes import vehicle_slot
 
 from .. import models as m
-from ..products.lookup import product_facts
+from ..products.lookup import compose_facts
+from ..products.lookup import normalise_cas
+from ..products.lookup import normalise_un
+from ..products.lookup import pick_site_product
+from ..products.reference import reference_for
 from .facts import from_record
 
 
@@ -41,22 +50,104 @@ class Resolution:
     classified: list[rules.Classified]
 
 
-def _one(session: Session, model: type[Any], **where: Any) -> Any | None:
-    return session.scalar(select(model).where(*(getattr(model, k) == v for k, v in where.items())))
+def _in(model: type[Any], column: str) -> Select[Any]:
+    table = model.__table__
+    return select(table).where(table.c[column].in_(bindparam("keys", expanding=True)))
 
 
-def _person(session: Session, identifier: str) -> m.Person | None:
-    return session.scalar(
-        select(m.Person).where(
-            or_(m.Person.id_number == identifier, m.Person.qualification_cert_no == identifier)
+def _people_query() -> Select[Any]:
+    table = m.Person.__table__
+    return select(table).where(
+        or_(
+            table.c.id_number.in_(bindparam("ids", expanding=True)),
+            table.c.qualification_cert_no.in_(bindparam("codes", expanding=True)),
         )
     )
 
 
+def _permits_query() -> Select[Any]:
+    table = m.Permit.__table__
+    return (
+        select(table)
+        .where(
+            or_(
+                table.c.permit_no.in_(bindparam("nos", expanding=True)),
+                table.c.vehicle_plate.in_(bindparam("plates", expanding=True)),
+            )
+        )
+        .order_by(table.c.id)
+    )
+
+
+def _blacklist_query() -> Select[Any]:
+    table = m.BlacklistEntry.__table__
+    return (
+        select(table)
+        .where(
+            table.c.status == "active",
+            table.c.subject_key.in_(bindparam("keys", expanding=True)),
+        )
+        .order_by(table.c.id)
+    )
+
+
+def _site_products_query() -> Select[Any]:
+    table = m.SiteProduct.__table__
+    return select(table).where(
+        table.c.site_code == bindparam("site"),
+        table.c.un_number.in_(bindparam("uns", expanding=True)),
+        table.c.status == "active",
+    )
+
+
+# Built once: composing and cache-keying a statement costs more than running it on SQLite.
+_QUERIES = {
+    "waybills": _in(m.Waybill, "waybill_no"),
+    "vehicles": _in(m.Vehicle, "plate"),
+    "tanks": _in(m.Tank, "tank_no"),
+    "carriers": _in(m.Carrier, "uscc"),
+    "persons": _people_query(),
+    "permits": _permits_query(),
+    "blacklist": _blacklist_query(),
+    "site_products": _site_products_query(),
+}
+
+
+def _by(
+    conn: Connection, name: str, column: str, values: Iterable[str | None]
+) -> dict[str, Row[Any]]:
+    """Rows of a record table whose ``column`` is one of ``values``, keyed by that column."""
+    wanted = [v for v in dict.fromkeys(values) if v]
+    if not wanted:
+        return {}
+    return {getattr(row, column): row for row in conn.execute(_QUERIES[name], {"keys": wanted})}
+
+
+def _people(
+    conn: Connection, codes: Iterable[str], id_numbers: Iterable[str | None]
+) -> list[Row[Any]]:
+    """Persons whose ID number or qualification certificate number is one of the codes, and
+    those with the given ID numbers, in one query."""
+    codes = list(dict.fromkeys(codes))
+    ids = list(dict.fromkeys([*codes, *(i for i in id_numbers if i)]))
+    if not ids:
+        return []
+    return list(conn.execute(_QUERIES["persons"], {"ids": ids, "codes": codes}))
+
+
+def _person_for(rows: Iterable[Row[Any]], identifier: str) -> Row[Any] | None:
+    """The person a scanned code names: by ID number first, then by certificate number."""
+    rows = list(rows)
+    for row in rows:
+        if row.id_number == identifier:
+            return row
+    return next((row for row in rows if row.qualification_cert_no == identifier), None)
+
+
 def _bind_people(
     scans: tuple[rm.ScanCode, ...],
-    people: Mapping[str, m.Person | None],
-    found: Mapping[str, m.Person | None],
+    people: Mapping[str, Row[Any] | None],
+    found: Mapping[str, Row[Any] | None],
 ) -> dict[str, str]:
     """Which scanned person code presents the waybill's driver and which its escort."""
     presented: dict[str, str] = {}
@@ -71,24 +162,36 @@ def _bind_people(
 
 
 def _products(
-    session: Session, site_code: str, loads: list[tuple[str, str | None]]
+    conn: Connection, site_code: str, loads: list[tuple[str, str | None]]
 ) -> dict[str, rm.ProductFacts]:
+    """The facts of every product named: site products read now, the product master cached."""
+    wanted = list(dict.fromkeys((normalise_un(un), pg) for un, pg in loads))
+    if not wanted:
+        return {}
+    reference = reference_for(conn.engine)
+    adr = reference.adr_rows(conn, {un for un, _ in wanted})
+    site_products: dict[str, list[Row[Any]]] = {}
+    uns = list(dict.fromkeys(un for un, _ in wanted))
+    for row in conn.execute(_QUERIES["site_products"], {"site": site_code, "uns": uns}):
+        site_products.setdefault(row.un_number, []).append(row)
+    chosen = {(un, pg): pick_site_product(site_products.get(un, []), pg) for un, pg in wanted}
+    flags = reference.flags(
+        conn, {normalise_cas(p.cas) for p in chosen.values() if p is not None and p.cas}
+    )
     out: dict[str, rm.ProductFacts] = {}
-    for un, pg in loads:
-        facts = product_facts(session, site_code, un, pg)
-        if not facts.get("known"):
+    for (un, pg), product in chosen.items():
+        if not adr[un]:
             continue
-        data = {k: v for k, v in facts.items() if k != "known"}
-        product = rm.ProductFacts(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        )
-        out[f"{un}/{pg}" if pg else un] = product
-        out.setdefault(un, product)
+        cas = normalise_cas(product.cas) if product is not None and product.cas else ""
+        facts = compose_facts(un, pg, product, adr[un], flags.get(cas, {}))
+        fact = rm.ProductFacts(**{k: v for k, v in facts.items() if k != "known"})
+        out[f"{un}/{pg}" if pg else un] = fact
+        out.setdefault(un, fact)
     return out
 
 
 def resolve(
-    session: Session, site: m.Site, request: Request, profile: rules.Profile, now: dt.datetime
+    session: Session, site: Row[Any], request: Request, profile: rules.Profile, now: dt.datetime
 ) -> Resolution:
     """Classify the scans, load every record the visit names and build the check context."""
     classified = rules.classify([s["text"] for s in request.scans], profile)
@@ -101,30 +204,22 @@ def resolve(
         if slot:
             presented.setdefault(slot, scan.identifier)
 
-    vehicle = (
-        _one(session, m.Vehicle, plate=presented["vehicle"]) if "vehicle" in presented else None
+    conn = session.connection()
+    waybill = _by(conn, "waybills", "waybill_no", [presented.get("waybill")]).get(
+        presented.get("waybill", "")
     )
-    trailer = (
-        _one(session, m.Vehicle, plate=presented["trailer"]) if "trailer" in presented else None
-    )
-    tank = _one(session, m.Tank, tank_no=presented["tank"]) if "tank" in presented else None
-    waybill = (
-        _one(session, m.Waybill, waybill_no=presented["waybill"])
-        if "waybill" in presented
-        else None
-    )
+    vehicles = _by(conn, "vehicles", "plate", [presented.get("vehicle"), presented.get("trailer")])
+    vehicle = vehicles.get(presented.get("vehicle", ""))
+    trailer = vehicles.get(presented.get("trailer", ""))
+    tank = _by(conn, "tanks", "tank_no", [presented.get("tank")]).get(presented.get("tank", ""))
 
-    found = {s.identifier: _person(session, s.identifier) for s in scans if s.kind == "PSN"}
-    driver = (
-        _one(session, m.Person, id_number=waybill.driver_id_number)
-        if waybill is not None and waybill.driver_id_number
-        else None
-    )
-    escort = (
-        _one(session, m.Person, id_number=waybill.escort_id_number)
-        if waybill is not None and waybill.escort_id_number
-        else None
-    )
+    person_codes = [s.identifier for s in scans if s.kind == "PSN"]
+    named = (waybill.driver_id_number, waybill.escort_id_number) if waybill is not None else ()
+    people = _people(conn, person_codes, named)
+    found = {code: _person_for(people, code) for code in person_codes}
+    by_id = {p.id_number: p for p in people}
+    driver = by_id.get(waybill.driver_id_number or "") if waybill is not None else None
+    escort = by_id.get(waybill.escort_id_number or "") if waybill is not None else None
     if waybill is None:
         # Without a waybill the roles come from the certificates' categories.
         for record in found.values():
@@ -139,15 +234,17 @@ def resolve(
     carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or (
         vehicle.carrier_uscc if vehicle is not None else None
     )
-    carrier = _one(session, m.Carrier, uscc=carrier_uscc) if carrier_uscc else None
+    carrier = _by(conn, "carriers", "uscc", [carrier_uscc]).get(carrier_uscc or "")
 
     permit_nos = {s.identifier for s in scans if s.kind == "PMT"}
     if waybill is not None and waybill.permit_no:
         permit_nos.add(waybill.permit_no)
-    conditions = [m.Permit.permit_no.in_(permit_nos)] if permit_nos else []
-    if vehicle is not None:
-        conditions.append(m.Permit.vehicle_plate == vehicle.plate)
-    permits = list(session.scalars(select(m.Permit).where(or_(*conditions)))) if conditions else []
+    plates = [vehicle.plate] if vehicle is not None else []
+    permits = (
+        list(conn.execute(_QUERIES["permits"], {"nos": sorted(permit_nos), "plates": plates}))
+        if permit_nos or plates
+        else []
+    )
 
     subjects = {("vehicle", r.plate) for r in (vehicle, trailer) if r is not None}
     subjects |= {("tank", tank.tank_no)} if tank is not None else set()
@@ -155,18 +252,8 @@ def resolve(
         ("person", p.id_number) for p in (driver, escort, *found.values()) if p is not None
     }
     subjects |= {("carrier", carrier_uscc)} if carrier_uscc else set()
-    blacklist = (
-        list(
-            session.scalars(
-                select(m.BlacklistEntry).where(
-                    m.BlacklistEntry.status == "active",
-                    m.BlacklistEntry.subject_key.in_({k for _, k in subjects}),
-                )
-            )
-        )
-        if subjects
-        else []
-    )
+    keys = sorted({k for _, k in subjects})
+    blacklist = list(conn.execute(_QUERIES["blacklist"], {"keys": keys})) if keys else []
     blacklist = [b for b in blacklist if (b.subject_kind, b.subject_key) in subjects]
 
     load = None
@@ -180,7 +267,7 @@ def resolve(
     wanted = [(load.un_number, load.packing_group)] if load else []
     if waybill is not None:
         wanted += [(g["un_number"], g.get("packing_group")) for g in waybill.goods or []]
-    products = _products(session, site.code, wanted)
+    products = _products(conn, site.code, wanted)
 
     ctx = rm.CheckContext(
         site_code=site.code,

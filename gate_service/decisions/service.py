@@ -6,9 +6,14 @@ import datetime as dt
 import logging
 import time
 import uuid
+import weakref
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy import Row
+from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
@@ -38,9 +43,37 @@ def profile_for(profile_id: str) -> rules.Profile:
     return rules.load_profile(profile_id)
 
 
-def site_for(session: Session, caller: Caller, site_code: str, gate: str | None) -> m.Site:
+_SITES = m.Site.__table__
+# The hot path's statements are built once: composing and cache-keying a statement costs more
+# than running it on SQLite.
+_ACTIVE_SITE = select(_SITES).where(_SITES.c.code == bindparam("code"), _SITES.c.status == "active")
+_WAYBILLS = m.Waybill.__table__
+_CLAIM = (
+    update(_WAYBILLS)
+    .where(
+        _WAYBILLS.c.waybill_no == bindparam("no"),
+        _WAYBILLS.c.waybill_status == "issued",
+        _WAYBILLS.c.status == "active",
+    )
+    .values(waybill_status="loading", version=_WAYBILLS.c.version + 1)
+)
+_DECISIONS = m.DecisionRow.__table__
+_DECISION_ID_BY_KEY = select(_DECISIONS.c.id).where(
+    _DECISIONS.c.site_code == bindparam("site"), _DECISIONS.c.idempotency_key == bindparam("key")
+)
+_RULESET_KNOWN = select(m.RulesetVersion.version).where(
+    m.RulesetVersion.version == bindparam("version")
+)
+_INSERT_RULESET = insert(m.RulesetVersion.__table__)
+_INSERT_REASONS = insert(m.DecisionReason.__table__)
+_INSERT_OUTBOX = insert(m.OutboxEvent.__table__)
+# Profile versions known to be stored, per database (a stored version is never removed).
+_STORED_RULESETS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
+def site_for(session: Session, caller: Caller, site_code: str, gate: str | None) -> Row[Any]:
     """The site (and gate) a gate device may act for; 403 outside its scope, 422 if unknown."""
-    site = session.scalar(select(m.Site).where(m.Site.code == site_code, m.Site.status == "active"))
+    site = session.connection().execute(_ACTIVE_SITE, {"code": site_code}).first()
     if site is None:
         raise InvalidInput("未知站点 / unknown site", {"site": ["未知站点 / unknown site"]})
     if caller.role in GATE_ROLES and caller.site_code != site.code:
@@ -68,16 +101,7 @@ def _fail_closed(profile: rules.Profile, exc: Exception) -> rules.Decision:
 
 def claim_waybill(session: Session, waybill_no: str) -> bool:
     """Move an issued, active waybill to ``loading``; False when another decision holds it."""
-    claimed = session.execute(
-        update(m.Waybill)
-        .where(
-            m.Waybill.waybill_no == waybill_no,
-            m.Waybill.waybill_status == "issued",
-            m.Waybill.status == "active",
-        )
-        .values(waybill_status="loading", version=m.Waybill.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = session.connection().execute(_CLAIM, {"no": waybill_no}).rowcount
     return bool(claimed == 1)
 
 
@@ -133,13 +157,18 @@ def subject_of(res: Resolution | None) -> dict[str, Any]:
 
 def remember_ruleset(session: Session, profile: rules.Profile) -> None:
     """Keep the content of each profile version used, so any decision can be replayed."""
-    if session.get(m.RulesetVersion, profile.version) is None:
-        session.add(
-            m.RulesetVersion(
-                version=profile.version, ruleset_id=profile.id, content=profile.to_data()
-            )
-        )
-        session.flush()
+    conn = session.connection()
+    stored = _STORED_RULESETS.setdefault(conn.engine, set())
+    if profile.version in stored:
+        return
+    if conn.execute(_RULESET_KNOWN, {"version": profile.version}).first() is not None:
+        # Only a version read back is remembered: one inserted here may yet be rolled back.
+        stored.add(profile.version)
+        return
+    conn.execute(
+        _INSERT_RULESET,
+        {"version": profile.version, "ruleset_id": profile.id, "content": profile.to_data()},
+    )
 
 
 def _resolved(res: Resolution | None) -> dict[str, Any]:
@@ -168,6 +197,7 @@ def _evidence(res: Resolution | None) -> dict[str, Any]:
 
 
 def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], prefix: str) -> None:
+    """Queue the decision's events (and the barrier's, for a live ALLOW) in its transaction."""
     base = f"{prefix}/{row.site_code}/{row.gate}"
     events = [(f"{base}/decision", {"schema": "loadgate.decision.v1", **response})]
     # A late (offline) decision is for the record only: the vehicle has gone, nothing opens.
@@ -184,16 +214,19 @@ def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], pref
                 },
             )
         )
-    for topic, payload in events:
-        session.add(
-            m.OutboxEvent(
-                decision_id=row.decision_id,
-                site_code=row.site_code,
-                gate=row.gate,
-                topic=topic,
-                payload=payload,
-            )
-        )
+    session.connection().execute(
+        _INSERT_OUTBOX,
+        [
+            {
+                "decision_id": row.decision_id,
+                "site_code": row.site_code,
+                "gate": row.gate,
+                "topic": topic,
+                "payload": payload,
+            }
+            for topic, payload in events
+        ],
+    )
 
 
 def response_of(row: m.DecisionRow) -> dict[str, Any]:
@@ -224,7 +257,7 @@ def response_of(row: m.DecisionRow) -> dict[str, Any]:
 def record_decision(
     session: Session,
     *,
-    site: m.Site,
+    site: Row[Any],
     gate: str,
     caller: Caller,
     kind: str,
@@ -240,7 +273,7 @@ def record_decision(
     subject: dict[str, Any] | None = None,
     local_date: dt.date | None = None,
     extra: dict[str, Any] | None = None,
-    head: m.ChainHead | None = None,
+    head: chain.Head | None = None,
 ) -> m.DecisionRow:
     """Append one decision to the site's chain with its reason rows and outbox events.
 
@@ -292,8 +325,12 @@ def record_decision(
         },
         head,
     )
-    for v in (*decision.reasons, *decision.warnings):
-        session.add(m.DecisionReason(decision_id=row.id, code=v.code, severity=v.severity))
+    reasons = [
+        {"decision_id": row.id, "code": v.code, "severity": v.severity}
+        for v in (*decision.reasons, *decision.warnings)
+    ]
+    if reasons:
+        session.connection().execute(_INSERT_REASONS, reasons)
     _outbox(session, row, response_of(row), prefix)
     return row
 
@@ -309,14 +346,13 @@ def verify(
     started = time.perf_counter()
     site = site_for(session, caller, request.site_code, request.gate)
     head = chain.lock_head(session, site.code)
-    existing = session.scalar(
-        select(m.DecisionRow).where(
-            m.DecisionRow.site_code == site.code,
-            m.DecisionRow.idempotency_key == request.idempotency_key,
-        )
+    existing = (
+        session.connection()
+        .execute(_DECISION_ID_BY_KEY, {"site": site.code, "key": request.idempotency_key})
+        .scalar()
     )
     if existing is not None:
-        return existing
+        return session.get_one(m.DecisionRow, existing)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
     remember_ruleset(session, profile)
     now = utcnow()

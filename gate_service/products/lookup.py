@@ -114,27 +114,65 @@ def catalogue_flags(session: Session, cas: str | None) -> dict[str, bool]:
 # --- Site products --------------------------------------------------------------------------
 
 
-def site_product(
-    session: Session, site_code: str, un_number: str, packing_group: str | None = None
-) -> SiteProduct | None:
-    """The active site product for a UN number at a site.
+def pick_site_product(products: Sequence[Any], packing_group: str | None = None) -> Any | None:
+    """The product that stands for a UN number among a site's active products of it.
 
     With a packing group, a product recorded with that group wins, then one recorded without a
     group; without a packing group, any. Ties go to the lowest product code.
     """
-    query = (select(SiteProduct)
-             .where(SiteProduct.site_code == site_code,
-                    SiteProduct.un_number == normalise_un(un_number),
-                    SiteProduct.status == "active")
-             .order_by(SiteProduct.product_code))
-    products = list(session.scalars(query))
+    ordered = sorted(products, key=lambda p: p.product_code)
     group = normalise_packing_group(packing_group)
     if group is None:
-        return products[0] if products else None
-    exact = [p for p in products if normalise_packing_group(p.packing_group) == group]
-    open_group = [p for p in products if p.packing_group is None]
+        return ordered[0] if ordered else None
+    exact = [p for p in ordered if normalise_packing_group(p.packing_group) == group]
+    open_group = [p for p in ordered if p.packing_group is None]
     candidates = exact or open_group
     return candidates[0] if candidates else None
+
+
+def site_product(
+    session: Session, site_code: str, un_number: str, packing_group: str | None = None
+) -> SiteProduct | None:
+    """The active site product for a UN number at a site (see :func:`pick_site_product`)."""
+    query = select(SiteProduct).where(
+        SiteProduct.site_code == site_code,
+        SiteProduct.un_number == normalise_un(un_number),
+        SiteProduct.status == "active",
+    )
+    product: SiteProduct | None = pick_site_product(list(session.scalars(query)), packing_group)
+    return product
+
+
+def compose_facts(
+    un: str,
+    packing_group: str | None,
+    product: Any | None,
+    rows: Sequence[Any],
+    flags: dict[str, bool],
+) -> dict[str, Any]:
+    """The facts of a product from its site product, its ADR variants and its catalogue flags.
+
+    ``un`` is normalised; ``product`` is the chosen site product (or None) and ``flags`` those of
+    its CAS number (all False without one).
+    """
+    group = normalise_packing_group(packing_group) or (
+        normalise_packing_group(product.packing_group) if product else None)
+    row = pick_variant(rows, group)
+    return {
+        "un_number": un,
+        "packing_group": group or (row.packing_group if row else None),
+        "name": product.name if product else ((row.name_zh or row.name_en) if row else None),
+        "adr_class": row.adr_class if row else None,
+        "classification_code": row.classification_code if row else None,
+        "tank_codes": tuple(row.tank_codes) if row else (),
+        "tank_special_provisions": tuple(row.tank_special_provisions) if row else (),
+        "tank_vehicle": row.tank_vehicle if row else None,
+        **{flag: bool(flags.get(flag)) for flag in CATALOGUE_FLAGS},
+        "sds_version": product.sds_version if product else None,
+        "label_version": product.label_version if product else None,
+        "carriage_prohibited": row is not None and row.status_code == STATUS_PROHIBITED,
+        "known": bool(rows),
+    }
 
 
 def product_facts(
@@ -149,26 +187,8 @@ def product_facts(
     """
     un = normalise_un(un_number)
     product = site_product(session, site_code, un, packing_group)
-    group = normalise_packing_group(packing_group) or (
-        normalise_packing_group(product.packing_group) if product else None)
-    rows = adr_rows(session, un)
-    row = pick_variant(rows, group)
     flags = catalogue_flags(session, product.cas if product else None)
-    return {
-        "un_number": un,
-        "packing_group": group or (row.packing_group if row else None),
-        "name": product.name if product else ((row.name_zh or row.name_en) if row else None),
-        "adr_class": row.adr_class if row else None,
-        "classification_code": row.classification_code if row else None,
-        "tank_codes": tuple(row.tank_codes) if row else (),
-        "tank_special_provisions": tuple(row.tank_special_provisions) if row else (),
-        "tank_vehicle": row.tank_vehicle if row else None,
-        **flags,
-        "sds_version": product.sds_version if product else None,
-        "label_version": product.label_version if product else None,
-        "carriage_prohibited": row is not None and row.status_code == STATUS_PROHIBITED,
-        "known": bool(rows),
-    }
+    return compose_facts(un, packing_group, product, adr_rows(session, un), flags)
 
 
 # --- Plain dicts for JSON and the CLI -------------------------------------------------------
