@@ -855,16 +855,16 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 # wrapper put in place of the module attribute while the SQL is traced; a missing one is skipped.
 PHASES = (
     ("token lookup (@require)", "gate_service.auth", "lookup_caller", 0),
-    ("parse + validate body (marshmallow)", "gate_service.api.verifications", "_body", 0),
+    ("parse + validate body (marshmallow)", "gate_service.api.verifications", "json_object", 0),
     ("verify()", "gate_service.api.verifications", "verify", 0),
     ("site_for", "gate_service.decisions.service", "site_for", 1),
     ("chain.lock_head (both calls)", "gate_service.decisions.chain", "lock_head", 1),
     ("remember_ruleset", "gate_service.decisions.service", "remember_ruleset", 1),
     ("resolve()", "gate_service.decisions.service", "resolve", 1),
     ("rules.classify (scans)", "rules", "classify", 2),
-    ("_one (vehicle, trailer, tank, waybill, people, carrier)", "gate_service.decisions.resolve",
-     "_one", 2),
-    ("_person (scanned people)", "gate_service.decisions.resolve", "_person", 2),
+    ("_by (waybill, vehicle + trailer, tank, carrier)", "gate_service.decisions.resolve", "_by",
+     2),
+    ("_people (scanned people, driver, escort)", "gate_service.decisions.resolve", "_people", 2),
     ("_products (site product + ADR + catalogue)", "gate_service.decisions.resolve", "_products",
      2),
     ("from_record (records -> facts)", "gate_service.decisions.resolve", "from_record", 2),
@@ -873,7 +873,8 @@ PHASES = (
     ("record_decision()", "gate_service.decisions.service", "record_decision", 1),
     ("_evidence (facts -> JSON)", "gate_service.decisions.service", "_evidence", 2),
     ("pii.seal", "gate_service.decisions.pii", "seal", 2),
-    ("chain.append (canonical JSON, hash, flush)", "gate_service.decisions.chain", "append", 2),
+    ("chain.append (canonical JSON, hash, INSERT, head UPDATE)", "gate_service.decisions.chain",
+     "append", 2),
     ("_outbox (2 events, response_of)", "gate_service.decisions.service", "_outbox", 2),
     ("response_of (API response)", "gate_service.api.verifications", "response_of", 0),
     ("Session.flush, all calls (overlaps the above)", "sqlalchemy.orm.session", "Session.flush",
@@ -1136,6 +1137,8 @@ def bench_backend(backend: str, sizes: Sizes, args: argparse.Namespace, workdir:
         print(textwrap.fill(steps, 100, initial_indent="    ", subsequent_indent="    "))
         # As ``gate-service serve`` does (after seeding, which uses a rollback journal).
         start_wal_checkpointer(app)
+        gc.collect()
+        gc.freeze()
         token = operator_token(app)
         order = fresh_waybills(pop, needed, rng)
         timed = order[: args.warmup + args.requests]

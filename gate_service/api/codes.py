@@ -38,7 +38,7 @@ class ClassifySchema(StrictSchema):
 def classify() -> dict[str, Any]:
     """The kind and identifier of each text; unrecognised texts are said so, never guessed."""
     data = json_object(ClassifySchema())
-    site = site_for(db.get_session(), current_caller(), data["site"], None)
+    site = site_for(db.get_session().connection(), current_caller(), data["site"], None)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
     items = []
     for c in rules.classify(data["texts"], profile):

@@ -8,6 +8,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import ScalarResult
 from sqlalchemy import bindparam
 from sqlalchemy import insert
@@ -80,9 +81,8 @@ _HEAD_MOVE = (
 _INSERT_DECISION = insert(_DECISIONS)
 
 
-def lock_head(session: Session, site_code: str) -> Head:
+def lock_head(conn: Connection, site_code: str) -> Head:
     """The site's chain head, locked for this transaction (created at genesis if new)."""
-    conn = session.connection()
     # On SQLite the write transaction (BEGIN IMMEDIATE) already serialises writers.
     row = conn.execute(_HEAD_FOR_UPDATE, {"site": site_code}).first()
     if row is None:
@@ -98,7 +98,7 @@ def lock_head(session: Session, site_code: str) -> Head:
 
 
 def append(
-    session: Session, body: dict[str, Any], columns: dict[str, Any], head: Head | None = None
+    conn: Connection, body: dict[str, Any], columns: dict[str, Any], head: Head | None = None
 ) -> DecisionRow:
     """Append a decision to its site's chain; ``body`` gets ``seq`` and ``prev_hash`` here.
 
@@ -107,7 +107,7 @@ def append(
     :param head: the site's head if this transaction has already locked it with :func:`lock_head`.
     """
     if head is None or head.site_code != body["site_code"]:
-        head = lock_head(session, body["site_code"])
+        head = lock_head(conn, body["site_code"])
     body = {**body, "seq": head.seq + 1, "prev_hash": head.hash}
     text = canonical(body)
     values = {
@@ -116,7 +116,6 @@ def append(
         **{k: body[k] for k in MIRRORED},
         **columns,
     }
-    conn = session.connection()
     row_id = conn.execute(_INSERT_DECISION, values).inserted_primary_key[0]
     conn.execute(
         _HEAD_MOVE, {"site": head.site_code, "new_seq": values["seq"], "new_hash": values["hash"]}

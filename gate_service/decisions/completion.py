@@ -48,7 +48,7 @@ def complete(
 ) -> dict[str, Any]:
     """Record what was loaded; release only when the actual mass is within every limit."""
     row, base = _allowing(session, decision_id)
-    site_for(session, caller, row.site_code, None)
+    site_for(session.connection(), caller, row.site_code, None)
     if session.scalar(select(m.LoadingRecord).where(m.LoadingRecord.decision_id == decision_id)):
         raise Conflict("该决定已完成装货记录 / this decision's loading is already recorded")
     body = unseal(json.loads(base.body), base.pii or {})

@@ -82,18 +82,21 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
     return _build(cls, data, renamed=False)
 
 
+@cache
+def _json_fields(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name != "profile")
+
+
 def to_json(fact: Any) -> Any:
     """A fact as JSON-ready data (dates as ISO text, tuples as lists)."""
-    if dataclasses.is_dataclass(fact) and not isinstance(fact, type):
-        return {
-            f.name: to_json(getattr(fact, f.name))
-            for f in dataclasses.fields(fact)
-            if f.name != "profile"
-        }
+    if isinstance(fact, (str, int, float, type(None))):
+        return fact
     if isinstance(fact, (list, tuple)):
         return [to_json(v) for v in fact]
     if isinstance(fact, dict):
         return {k: to_json(v) for k, v in fact.items()}
     if isinstance(fact, dt.date):
         return fact.isoformat()
+    if dataclasses.is_dataclass(fact) and not isinstance(fact, type):
+        return {name: to_json(getattr(fact, name)) for name in _json_fields(type(fact))}
     return fact

@@ -44,7 +44,7 @@ def _later(session: Session, original: m.DecisionRow) -> list[m.DecisionRow]:
 
 def _claim(session: Session, waybill_no: str | None) -> None:
     """An override that allows loading holds the waybill like an ALLOW does."""
-    if waybill_no is not None and not claim_waybill(session, waybill_no):
+    if waybill_no is not None and not claim_waybill(session.connection(), waybill_no):
         raise Conflict("运单已被使用或已作废 / the waybill is already in use or cancelled")
 
 
@@ -61,8 +61,8 @@ def _record(
     extra: dict[str, object],
 ) -> m.DecisionRow:
     started = time.perf_counter()
-    site = site_for(session, caller, original.site_code, None)
-    head = chain.lock_head(session, site.code)
+    site = site_for(session.connection(), caller, original.site_code, None)
+    head = chain.lock_head(session.connection(), site.code)
     body = json.loads(original.body)
     profile = profile_for(original.ruleset_id)
     decision = rules.Decision(outcome, (), (), (), original.ruleset_id, original.ruleset_version)  # type: ignore[arg-type]
@@ -70,7 +70,7 @@ def _record(
         _claim(session, original.waybill_no)
     subject = {k: getattr(original, k) for k in SUBJECT_KEYS}
     return record_decision(
-        session,
+        session.connection(),
         site=site,
         gate=original.gate,
         caller=caller,

@@ -14,7 +14,6 @@ from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 import rules
 from rules import model as rm
@@ -191,7 +190,7 @@ def _products(
 
 
 def resolve(
-    session: Session, site: Row[Any], request: Request, profile: rules.Profile, now: dt.datetime
+    conn: Connection, site: Row[Any], request: Request, profile: rules.Profile, now: dt.datetime
 ) -> Resolution:
     """Classify the scans, load every record the visit names and build the check context."""
     classified = rules.classify([s["text"] for s in request.scans], profile)
@@ -204,7 +203,6 @@ def resolve(
         if slot:
             presented.setdefault(slot, scan.identifier)
 
-    conn = session.connection()
     waybill = _by(conn, "waybills", "waybill_no", [presented.get("waybill")]).get(
         presented.get("waybill", "")
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 import uuid
@@ -10,6 +11,7 @@ import weakref
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import Row
 from sqlalchemy import bindparam
@@ -71,9 +73,9 @@ _INSERT_OUTBOX = insert(m.OutboxEvent.__table__)
 _STORED_RULESETS: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 
 
-def site_for(session: Session, caller: Caller, site_code: str, gate: str | None) -> Row[Any]:
+def site_for(conn: Connection, caller: Caller, site_code: str, gate: str | None) -> Row[Any]:
     """The site (and gate) a gate device may act for; 403 outside its scope, 422 if unknown."""
-    site = session.connection().execute(_ACTIVE_SITE, {"code": site_code}).first()
+    site = conn.execute(_ACTIVE_SITE, {"code": site_code}).first()
     if site is None:
         raise InvalidInput("未知站点 / unknown site", {"site": ["未知站点 / unknown site"]})
     if caller.role in GATE_ROLES and caller.site_code != site.code:
@@ -99,19 +101,19 @@ def _fail_closed(profile: rules.Profile, exc: Exception) -> rules.Decision:
     return rules.Decision("REFUSE", (violation,), (), (), profile.id, profile.version)
 
 
-def claim_waybill(session: Session, waybill_no: str) -> bool:
+def claim_waybill(conn: Connection, waybill_no: str) -> bool:
     """Move an issued, active waybill to ``loading``; False when another decision holds it."""
-    claimed = session.connection().execute(_CLAIM, {"no": waybill_no}).rowcount
+    claimed = conn.execute(_CLAIM, {"no": waybill_no}).rowcount
     return bool(claimed == 1)
 
 
 def _claim_waybill(
-    session: Session, decision: rules.Decision, res: Resolution | None
+    conn: Connection, decision: rules.Decision, res: Resolution | None
 ) -> rules.Decision:
     """Hold the waybill for an ALLOW; if another decision holds it, refuse instead."""
     if decision.outcome != "ALLOW" or res is None or res.ctx.waybill is None:
         return decision
-    if claim_waybill(session, res.ctx.waybill.waybill_no):
+    if claim_waybill(conn, res.ctx.waybill.waybill_no):
         return decision
     used = emit_for(
         res.ctx.profile,
@@ -155,9 +157,8 @@ def subject_of(res: Resolution | None) -> dict[str, Any]:
     }
 
 
-def remember_ruleset(session: Session, profile: rules.Profile) -> None:
+def remember_ruleset(conn: Connection, profile: rules.Profile) -> None:
     """Keep the content of each profile version used, so any decision can be replayed."""
-    conn = session.connection()
     stored = _STORED_RULESETS.setdefault(conn.engine, set())
     if profile.version in stored:
         return
@@ -196,7 +197,7 @@ def _evidence(res: Resolution | None) -> dict[str, Any]:
     return ctx
 
 
-def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], prefix: str) -> None:
+def _outbox(conn: Connection, row: m.DecisionRow, response: dict[str, Any], prefix: str) -> None:
     """Queue the decision's events (and the barrier's, for a live ALLOW) in its transaction."""
     base = f"{prefix}/{row.site_code}/{row.gate}"
     events = [(f"{base}/decision", {"schema": "loadgate.decision.v1", **response})]
@@ -214,7 +215,7 @@ def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], pref
                 },
             )
         )
-    session.connection().execute(
+    conn.execute(
         _INSERT_OUTBOX,
         [
             {
@@ -229,11 +230,13 @@ def _outbox(session: Session, row: m.DecisionRow, response: dict[str, Any], pref
     )
 
 
-def response_of(row: m.DecisionRow) -> dict[str, Any]:
-    """The API response of a logged decision (the same for a repeated idempotency key)."""
-    import json
+def response_of(row: m.DecisionRow, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The API response of a logged decision (the same for a repeated idempotency key).
 
-    body = json.loads(row.body)
+    :param body: the row's body as data, when the caller has it (saves parsing it again).
+    """
+    if body is None:
+        body = json.loads(row.body)
     return {
         "decision_id": row.decision_id,
         "outcome": row.outcome,
@@ -255,7 +258,7 @@ def response_of(row: m.DecisionRow) -> dict[str, Any]:
 
 
 def record_decision(
-    session: Session,
+    conn: Connection,
     *,
     site: Row[Any],
     gate: str,
@@ -315,7 +318,7 @@ def record_decision(
     latency = round((time.perf_counter() - started) * 1000, 3)
     masked["latency_ms"] = latency
     row = chain.append(
-        session,
+        conn,
         masked,
         {
             "created_at": now,
@@ -330,8 +333,8 @@ def record_decision(
         for v in (*decision.reasons, *decision.warnings)
     ]
     if reasons:
-        session.connection().execute(_INSERT_REASONS, reasons)
-    _outbox(session, row, response_of(row), prefix)
+        conn.execute(_INSERT_REASONS, reasons)
+    _outbox(conn, row, response_of(row, masked), prefix)
     return row
 
 
@@ -344,21 +347,20 @@ def verify(
     decision and concurrent verifications of one site are serialised.
     """
     started = time.perf_counter()
-    site = site_for(session, caller, request.site_code, request.gate)
-    head = chain.lock_head(session, site.code)
-    existing = (
-        session.connection()
-        .execute(_DECISION_ID_BY_KEY, {"site": site.code, "key": request.idempotency_key})
-        .scalar()
-    )
+    conn = session.connection()
+    site = site_for(conn, caller, request.site_code, request.gate)
+    head = chain.lock_head(conn, site.code)
+    existing = conn.execute(
+        _DECISION_ID_BY_KEY, {"site": site.code, "key": request.idempotency_key}
+    ).scalar()
     if existing is not None:
         return session.get_one(m.DecisionRow, existing)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
-    remember_ruleset(session, profile)
+    remember_ruleset(conn, profile)
     now = utcnow()
     res: Resolution | None
     try:
-        res = resolve(session, site, request, profile, now)
+        res = resolve(conn, site, request, profile, now)
         decision = rules.evaluate(res.ctx)
     except OperationalError:
         raise
@@ -366,10 +368,10 @@ def verify(
         logger.exception("verification facts could not be gathered")
         res, decision = None, _fail_closed(profile, exc)
     if not request.offline:
-        decision = _claim_waybill(session, decision, res)
+        decision = _claim_waybill(conn, decision, res)
     inputs = {"scans": request.scans, "load": request.load, "checklist": request.checklist}
     return record_decision(
-        session,
+        conn,
         site=site,
         gate=request.gate,
         caller=caller,
