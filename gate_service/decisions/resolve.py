@@ -6,14 +6,14 @@ import datetime as dt
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Row
-from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import or_
-from sqlalchemy import select
 
 import rules
 from rules import model as rm
@@ -25,6 +25,7 @@ from ..products.lookup import normalise_cas
 from ..products.lookup import normalise_un
 from ..products.lookup import pick_site_product
 from ..products.reference import reference_for
+from .batch import Batch
 from .facts import from_record
 
 
@@ -49,92 +50,69 @@ class Resolution:
     classified: list[rules.Classified]
 
 
-def _in(model: type[Any], column: str) -> Select[Any]:
-    table = model.__table__
-    return select(table).where(table.c[column].in_(bindparam("keys", expanding=True)))
+_WAYBILLS = m.Waybill.__table__
+_VEHICLES = m.Vehicle.__table__
+_TANKS = m.Tank.__table__
+_PERSONS = m.Person.__table__
+_CARRIERS = m.Carrier.__table__
+_PERMITS = m.Permit.__table__
+_BLACKLIST = m.BlacklistEntry.__table__
+_SITE_PRODUCTS = m.SiteProduct.__table__
 
 
-def _people_query() -> Select[Any]:
-    table = m.Person.__table__
-    return select(table).where(
-        or_(
-            table.c.id_number.in_(bindparam("ids", expanding=True)),
-            table.c.qualification_cert_no.in_(bindparam("codes", expanding=True)),
-        )
-    )
+def _in(column: Any, param: str) -> Any:
+    return column.in_(bindparam(param, expanding=True))
 
 
-def _permits_query() -> Select[Any]:
-    table = m.Permit.__table__
-    return (
-        select(table)
-        .where(
+# Two round trips: the records the scanned codes name, then the records those name in turn.
+_NAMED = Batch(
+    [
+        ("waybills", _WAYBILLS, _in(_WAYBILLS.c.waybill_no, "waybill_nos")),
+        ("vehicles", _VEHICLES, _in(_VEHICLES.c.plate, "plates")),
+        ("tanks", _TANKS, _in(_TANKS.c.tank_no, "tank_nos")),
+        (
+            "persons",
+            _PERSONS,
             or_(
-                table.c.permit_no.in_(bindparam("nos", expanding=True)),
-                table.c.vehicle_plate.in_(bindparam("plates", expanding=True)),
-            )
-        )
-        .order_by(table.c.id)
-    )
+                _in(_PERSONS.c.id_number, "person_codes"),
+                _in(_PERSONS.c.qualification_cert_no, "person_codes"),
+            ),
+        ),
+    ]
+)
+_RELATED = Batch(
+    [
+        ("persons", _PERSONS, _in(_PERSONS.c.id_number, "person_ids")),
+        ("carriers", _CARRIERS, _in(_CARRIERS.c.uscc, "usccs")),
+        (
+            "permits",
+            _PERMITS,
+            or_(_in(_PERMITS.c.permit_no, "permit_nos"), _in(_PERMITS.c.vehicle_plate, "plates")),
+        ),
+        (
+            "blacklist",
+            _BLACKLIST,
+            and_(_BLACKLIST.c.status == "active", _in(_BLACKLIST.c.subject_key, "subject_keys")),
+        ),
+        (
+            "site_products",
+            _SITE_PRODUCTS,
+            and_(
+                _SITE_PRODUCTS.c.site_code == bindparam("site"),
+                _SITE_PRODUCTS.c.status == "active",
+                _in(_SITE_PRODUCTS.c.un_number, "uns"),
+            ),
+        ),
+    ]
+)
 
 
-def _blacklist_query() -> Select[Any]:
-    table = m.BlacklistEntry.__table__
-    return (
-        select(table)
-        .where(
-            table.c.status == "active",
-            table.c.subject_key.in_(bindparam("keys", expanding=True)),
-        )
-        .order_by(table.c.id)
-    )
+def _keys(*values: str | None) -> list[str]:
+    """The distinct, non-empty values, in order (the parameters of an ``IN``)."""
+    return [v for v in dict.fromkeys(values) if v]
 
 
-def _site_products_query() -> Select[Any]:
-    table = m.SiteProduct.__table__
-    return select(table).where(
-        table.c.site_code == bindparam("site"),
-        table.c.un_number.in_(bindparam("uns", expanding=True)),
-        table.c.status == "active",
-    )
-
-
-# Built once: composing and cache-keying a statement costs more than running it on SQLite.
-_QUERIES = {
-    "waybills": _in(m.Waybill, "waybill_no"),
-    "vehicles": _in(m.Vehicle, "plate"),
-    "tanks": _in(m.Tank, "tank_no"),
-    "carriers": _in(m.Carrier, "uscc"),
-    "persons": _people_query(),
-    "permits": _permits_query(),
-    "blacklist": _blacklist_query(),
-    "site_products": _site_products_query(),
-}
-
-
-def _by(
-    conn: Connection, name: str, column: str, values: Iterable[str | None]
-) -> dict[str, Row[Any]]:
-    """Rows of a record table whose ``column`` is one of ``values``, keyed by that column."""
-    wanted = [v for v in dict.fromkeys(values) if v]
-    if not wanted:
-        return {}
-    return {getattr(row, column): row for row in conn.execute(_QUERIES[name], {"keys": wanted})}
-
-
-def _people(
-    conn: Connection, codes: Iterable[str], id_numbers: Iterable[str | None]
-) -> list[Row[Any]]:
-    """Persons whose ID number or qualification certificate number is one of the codes, and
-    those with the given ID numbers, in one query."""
-    codes = list(dict.fromkeys(codes))
-    ids = list(dict.fromkeys([*codes, *(i for i in id_numbers if i)]))
-    if not ids:
-        return []
-    return list(conn.execute(_QUERIES["persons"], {"ids": ids, "codes": codes}))
-
-
-def _person_for(rows: Iterable[Row[Any]], identifier: str) -> Row[Any] | None:
+def _person_for(rows: Iterable[SimpleNamespace], identifier: str) -> SimpleNamespace | None:
     """The person a scanned code names: by ID number first, then by certificate number."""
     rows = list(rows)
     for row in rows:
@@ -145,8 +123,8 @@ def _person_for(rows: Iterable[Row[Any]], identifier: str) -> Row[Any] | None:
 
 def _bind_people(
     scans: tuple[rm.ScanCode, ...],
-    people: Mapping[str, Row[Any] | None],
-    found: Mapping[str, Row[Any] | None],
+    people: Mapping[str, SimpleNamespace | None],
+    found: Mapping[str, SimpleNamespace | None],
 ) -> dict[str, str]:
     """Which scanned person code presents the waybill's driver and which its escort."""
     presented: dict[str, str] = {}
@@ -160,20 +138,28 @@ def _bind_people(
     return presented
 
 
+def _wanted_products(
+    load: rm.PlannedLoad | None, waybill: Any | None
+) -> list[tuple[str, str | None]]:
+    """The (UN number, packing group) of the planned load and of the waybill's goods."""
+    wanted = [(load.un_number, load.packing_group)] if load else []
+    if waybill is not None:
+        wanted += [(g["un_number"], g.get("packing_group")) for g in waybill.goods or []]
+    return list(dict.fromkeys((normalise_un(un), pg) for un, pg in wanted))
+
+
 def _products(
-    conn: Connection, site_code: str, loads: list[tuple[str, str | None]]
+    conn: Connection, wanted: list[tuple[str, str | None]], site_products: list[Any]
 ) -> dict[str, rm.ProductFacts]:
-    """The facts of every product named: site products read now, the product master cached."""
-    wanted = list(dict.fromkeys((normalise_un(un), pg) for un, pg in loads))
+    """The facts of every product named, from the site's products and the product master."""
     if not wanted:
         return {}
     reference = reference_for(conn.engine)
     adr = reference.adr_rows(conn, {un for un, _ in wanted})
-    site_products: dict[str, list[Row[Any]]] = {}
-    uns = list(dict.fromkeys(un for un, _ in wanted))
-    for row in conn.execute(_QUERIES["site_products"], {"site": site_code, "uns": uns}):
-        site_products.setdefault(row.un_number, []).append(row)
-    chosen = {(un, pg): pick_site_product(site_products.get(un, []), pg) for un, pg in wanted}
+    by_un: dict[str, list[Any]] = {}
+    for row in site_products:
+        by_un.setdefault(row.un_number, []).append(row)
+    chosen = {(un, pg): pick_site_product(by_un.get(un, []), pg) for un, pg in wanted}
     flags = reference.flags(
         conn, {normalise_cas(p.cas) for p in chosen.values() if p is not None and p.cas}
     )
@@ -203,21 +189,65 @@ def resolve(
         if slot:
             presented.setdefault(slot, scan.identifier)
 
-    waybill = _by(conn, "waybills", "waybill_no", [presented.get("waybill")]).get(
-        presented.get("waybill", "")
+    person_codes = _keys(*(s.identifier for s in scans if s.kind == "PSN"))
+    named = _NAMED.run(
+        conn,
+        {
+            "waybill_nos": _keys(presented.get("waybill")),
+            "plates": _keys(presented.get("vehicle"), presented.get("trailer")),
+            "tank_nos": _keys(presented.get("tank")),
+            "person_codes": person_codes,
+        },
     )
-    vehicles = _by(conn, "vehicles", "plate", [presented.get("vehicle"), presented.get("trailer")])
+    waybill = next(
+        (w for w in named["waybills"] if w.waybill_no == presented.get("waybill")), None
+    )
+    vehicles = {v.plate: v for v in named["vehicles"]}
     vehicle = vehicles.get(presented.get("vehicle", ""))
     trailer = vehicles.get(presented.get("trailer", ""))
-    tank = _by(conn, "tanks", "tank_no", [presented.get("tank")]).get(presented.get("tank", ""))
+    tank = next((t for t in named["tanks"] if t.tank_no == presented.get("tank")), None)
+    found = {code: _person_for(named["persons"], code) for code in person_codes}
 
-    person_codes = [s.identifier for s in scans if s.kind == "PSN"]
-    named = (waybill.driver_id_number, waybill.escort_id_number) if waybill is not None else ()
-    people = _people(conn, person_codes, named)
-    found = {code: _person_for(people, code) for code in person_codes}
-    by_id = {p.id_number: p for p in people}
-    driver = by_id.get(waybill.driver_id_number or "") if waybill is not None else None
-    escort = by_id.get(waybill.escort_id_number or "") if waybill is not None else None
+    load = None
+    if request.load:
+        load = rm.PlannedLoad(
+            un_number=request.load["un_number"],
+            quantity_kg=float(request.load["quantity_kg"]),
+            packing_group=request.load.get("packing_group"),
+            name=request.load.get("name"),
+        )
+    wanted = _wanted_products(load, waybill)
+    carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or (
+        vehicle.carrier_uscc if vehicle is not None else None
+    )
+    by_id = {p.id_number: p for p in named["persons"]}
+    role_ids = (waybill.driver_id_number, waybill.escort_id_number) if waybill else (None, None)
+    permit_nos = {s.identifier for s in scans if s.kind == "PMT"}
+    if waybill is not None and waybill.permit_no:
+        permit_nos.add(waybill.permit_no)
+    # Every key a blacklist entry could be filed under; the entries are matched exactly below.
+    subject_keys = _keys(
+        *(r.plate for r in (vehicle, trailer) if r is not None),
+        tank.tank_no if tank is not None else None,
+        *(p.id_number for p in found.values() if p is not None),
+        *role_ids,
+        carrier_uscc,
+    )
+    related = _RELATED.run(
+        conn,
+        {
+            "person_ids": _keys(*(i for i in role_ids if i not in by_id)),
+            "usccs": _keys(carrier_uscc),
+            "permit_nos": sorted(permit_nos),
+            "plates": _keys(vehicle.plate if vehicle is not None else None),
+            "subject_keys": subject_keys,
+            "site": site.code,
+            "uns": _keys(*(un for un, _ in wanted)),
+        },
+    )
+    by_id.update({p.id_number: p for p in related["persons"]})
+    driver = by_id.get(role_ids[0] or "")
+    escort = by_id.get(role_ids[1] or "")
     if waybill is None:
         # Without a waybill the roles come from the certificates' categories.
         for record in found.values():
@@ -228,21 +258,8 @@ def resolve(
             elif escort is None and "押运员" in (record.qualification_categories or []):
                 escort = record
     presented.update(_bind_people(scans, {"driver": driver, "escort": escort}, found))
-
-    carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or (
-        vehicle.carrier_uscc if vehicle is not None else None
-    )
-    carrier = _by(conn, "carriers", "uscc", [carrier_uscc]).get(carrier_uscc or "")
-
-    permit_nos = {s.identifier for s in scans if s.kind == "PMT"}
-    if waybill is not None and waybill.permit_no:
-        permit_nos.add(waybill.permit_no)
-    plates = [vehicle.plate] if vehicle is not None else []
-    permits = (
-        list(conn.execute(_QUERIES["permits"], {"nos": sorted(permit_nos), "plates": plates}))
-        if permit_nos or plates
-        else []
-    )
+    carrier = next((c for c in related["carriers"] if c.uscc == carrier_uscc), None)
+    permits = sorted(related["permits"], key=lambda p: p.id)
 
     subjects = {("vehicle", r.plate) for r in (vehicle, trailer) if r is not None}
     subjects |= {("tank", tank.tank_no)} if tank is not None else set()
@@ -250,22 +267,11 @@ def resolve(
         ("person", p.id_number) for p in (driver, escort, *found.values()) if p is not None
     }
     subjects |= {("carrier", carrier_uscc)} if carrier_uscc else set()
-    keys = sorted({k for _, k in subjects})
-    blacklist = list(conn.execute(_QUERIES["blacklist"], {"keys": keys})) if keys else []
-    blacklist = [b for b in blacklist if (b.subject_kind, b.subject_key) in subjects]
-
-    load = None
-    if request.load:
-        load = rm.PlannedLoad(
-            un_number=request.load["un_number"],
-            quantity_kg=float(request.load["quantity_kg"]),
-            packing_group=request.load.get("packing_group"),
-            name=request.load.get("name"),
-        )
-    wanted = [(load.un_number, load.packing_group)] if load else []
-    if waybill is not None:
-        wanted += [(g["un_number"], g.get("packing_group")) for g in waybill.goods or []]
-    products = _products(conn, site.code, wanted)
+    blacklist = sorted(
+        (b for b in related["blacklist"] if (b.subject_kind, b.subject_key) in subjects),
+        key=lambda b: b.id,
+    )
+    products = _products(conn, wanted, related["site_products"])
 
     ctx = rm.CheckContext(
         site_code=site.code,
