@@ -17,12 +17,11 @@ from ..errors import Conflict
 from ..errors import Forbidden
 from ..errors import NotFound
 from ..models.base import utcnow
-from . import chain
 from .service import SUBJECT_KEYS
 from .service import claim_waybill
 from .service import profile_for
 from .service import record_decision
-from .service import site_for
+from .service import site_with_head
 
 
 def _decision(session: Session, decision_id: str) -> m.DecisionRow:
@@ -61,8 +60,7 @@ def _record(
     extra: dict[str, object],
 ) -> m.DecisionRow:
     started = time.perf_counter()
-    site = site_for(session.connection(), caller, original.site_code, None)
-    head = chain.lock_head(session.connection(), site.code)
+    site, head = site_with_head(session.connection(), caller, original.site_code, None)
     body = json.loads(original.body)
     profile = profile_for(original.ruleset_id)
     decision = rules.Decision(outcome, (), (), (), original.ruleset_id, original.ruleset_version)  # type: ignore[arg-type]

@@ -49,6 +49,14 @@ _SITES = m.Site.__table__
 # The hot path's statements are built once: composing and cache-keying a statement costs more
 # than running it on SQLite.
 _ACTIVE_SITE = select(_SITES).where(_SITES.c.code == bindparam("code"), _SITES.c.status == "active")
+_HEADS = m.ChainHead.__table__
+# On SQLite the write transaction (BEGIN IMMEDIATE) already serialises writers.
+_SITE_WITH_HEAD = (
+    select(_SITES, _HEADS.c.seq.label("head_seq"), _HEADS.c.hash.label("head_hash"))
+    .join(_HEADS, _HEADS.c.site_code == _SITES.c.code)
+    .where(_SITES.c.code == bindparam("code"), _SITES.c.status == "active")
+    .with_for_update(of=_HEADS)
+)
 _WAYBILLS = m.Waybill.__table__
 _CLAIM = (
     update(_WAYBILLS)
@@ -78,13 +86,32 @@ def site_for(conn: Connection, caller: Caller, site_code: str, gate: str | None)
     site = conn.execute(_ACTIVE_SITE, {"code": site_code}).first()
     if site is None:
         raise InvalidInput("未知站点 / unknown site", {"site": ["未知站点 / unknown site"]})
+    _check_scope(site, caller, gate)
+    return site
+
+
+def site_with_head(
+    conn: Connection, caller: Caller, site_code: str, gate: str | None
+) -> tuple[Row[Any], chain.Head]:
+    """The site as :func:`site_for` checks it, and its chain head locked for this transaction.
+
+    One round trip once the site has a chain; the first decision of a site creates its head.
+    """
+    row = conn.execute(_SITE_WITH_HEAD, {"code": site_code}).first()
+    if row is None:
+        site = site_for(conn, caller, site_code, gate)
+        return site, chain.lock_head(conn, site.code)
+    _check_scope(row, caller, gate)
+    return row, chain.Head(row.code, row.head_seq, row.head_hash)
+
+
+def _check_scope(site: Row[Any], caller: Caller, gate: str | None) -> None:
     if caller.role in GATE_ROLES and caller.site_code != site.code:
         raise Forbidden("令牌不属于该站点 / the token is not for this site")
     if gate is not None and gate not in (site.gates or []):
         raise InvalidInput(
             "未知装车口 / unknown gate", {"gate": ["该站点无此装车口 / no such gate"]}
         )
-    return site
 
 
 def _fail_closed(profile: rules.Profile, exc: Exception) -> rules.Decision:
@@ -348,8 +375,7 @@ def verify(
     """
     started = time.perf_counter()
     conn = session.connection()
-    site = site_for(conn, caller, request.site_code, request.gate)
-    head = chain.lock_head(conn, site.code)
+    site, head = site_with_head(conn, caller, request.site_code, request.gate)
     existing = conn.execute(
         _DECISION_ID_BY_KEY, {"site": site.code, "key": request.idempotency_key}
     ).scalar()
