@@ -1135,7 +1135,8 @@ def bench_backend(backend: str, sizes: Sizes, args: argparse.Namespace, workdir:
         print(f"  seeding: {times.pop('total'):.1f} s")
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in times.items() if v >= 0.05)
         print(textwrap.fill(steps, 100, initial_indent="    ", subsequent_indent="    "))
-        # As ``gate-service serve`` does (after seeding, which uses a rollback journal).
+        # As ``gate-service serve`` does (here after seeding, which uses a rollback journal):
+        # WAL checkpoints off the request path, long-lived objects out of the collector's way.
         start_wal_checkpointer(app)
         gc.collect()
         gc.freeze()

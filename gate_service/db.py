@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 logger = logging.getLogger(__name__)
+SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def make_engine(url: str) -> Engine:
@@ -33,6 +35,10 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # The default 2 MiB page cache per connection is small once the decision log holds
+            # millions of rows; reading through a memory map saves a system call per page.
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.close()
 
         @event.listens_for(engine, "begin")

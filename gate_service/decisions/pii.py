@@ -7,6 +7,7 @@ import hmac
 import re
 from typing import Any
 
+ID_LENGTH = 18
 ID_NUMBER = re.compile(r"(?<![0-9])([1-8][0-9]{5})([0-9]{8})([0-9]{3})([0-9Xx])(?![0-9])")
 
 
@@ -34,17 +35,20 @@ def seal(evidence: Any, secret: str) -> tuple[Any, dict[str, str], dict[str, str
     """
     raw: dict[str, str] = {}
 
-    def walk(node: Any, path: str) -> Any:
+    def walk(node: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(node, str):
+            # An ID number is 18 characters: shorter texts cannot hold one.
+            if len(node) >= ID_LENGTH and has_id_number(node):
+                raw[".".join(path)] = node
+                return mask(node)
+            return node
         if isinstance(node, dict):
-            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in node.items()}
+            return {k: walk(v, (*path, str(k))) for k, v in node.items()}
         if isinstance(node, list):
-            return [walk(v, f"{path}.{i}") for i, v in enumerate(node)]
-        if isinstance(node, str) and has_id_number(node):
-            raw[path] = node
-            return mask(node)
+            return [walk(v, (*path, str(i))) for i, v in enumerate(node)]
         return node
 
-    masked = walk(evidence, "")
+    masked = walk(evidence, ())
     return masked, raw, {path: commit(secret, text) for path, text in raw.items()}
 
 

@@ -112,6 +112,45 @@ def _keys(*values: str | None) -> list[str]:
     return [v for v in dict.fromkeys(values) if v]
 
 
+def _slots(scans: tuple[rm.ScanCode, ...]) -> dict[str, str]:
+    """The slot each scanned record code fills (the first code of a slot wins)."""
+    presented: dict[str, str] = {}
+    for scan in scans:
+        slot = {"VEH": None, "TNK": "tank", "WBL": "waybill"}.get(scan.kind, "")
+        if slot is None:
+            slot = vehicle_slot(scan.identifier)
+        if slot:
+            presented.setdefault(slot, scan.identifier)
+    return presented
+
+
+def _planned(load: dict[str, Any] | None) -> rm.PlannedLoad | None:
+    """What the plant intends to load, as the request states it."""
+    if not load:
+        return None
+    return rm.PlannedLoad(
+        un_number=load["un_number"],
+        quantity_kg=float(load["quantity_kg"]),
+        packing_group=load.get("packing_group"),
+        name=load.get("name"),
+    )
+
+
+def _roles_by_category(
+    people: Iterable[SimpleNamespace | None],
+) -> tuple[SimpleNamespace | None, SimpleNamespace | None]:
+    """Without a waybill, driver and escort are the first certificates of those categories."""
+    driver = escort = None
+    for record in people:
+        if record is None:
+            continue
+        if driver is None and "驾驶员" in (record.qualification_categories or []):
+            driver = record
+        elif escort is None and "押运员" in (record.qualification_categories or []):
+            escort = record
+    return driver, escort
+
+
 def _person_for(rows: Iterable[SimpleNamespace], identifier: str) -> SimpleNamespace | None:
     """The person a scanned code names: by ID number first, then by certificate number."""
     rows = list(rows)
@@ -181,13 +220,7 @@ def resolve(
     """Classify the scans, load every record the visit names and build the check context."""
     classified = rules.classify([s["text"] for s in request.scans], profile)
     scans = rules.scan_codes(classified)
-    presented: dict[str, str] = {}
-    for scan in scans:
-        slot = {"VEH": None, "TNK": "tank", "WBL": "waybill"}.get(scan.kind, "")
-        if slot is None:
-            slot = vehicle_slot(scan.identifier)
-        if slot:
-            presented.setdefault(slot, scan.identifier)
+    presented = _slots(scans)
 
     person_codes = _keys(*(s.identifier for s in scans if s.kind == "PSN"))
     named = _NAMED.run(
@@ -208,14 +241,7 @@ def resolve(
     tank = next((t for t in named["tanks"] if t.tank_no == presented.get("tank")), None)
     found = {code: _person_for(named["persons"], code) for code in person_codes}
 
-    load = None
-    if request.load:
-        load = rm.PlannedLoad(
-            un_number=request.load["un_number"],
-            quantity_kg=float(request.load["quantity_kg"]),
-            packing_group=request.load.get("packing_group"),
-            name=request.load.get("name"),
-        )
+    load = _planned(request.load)
     wanted = _wanted_products(load, waybill)
     carrier_uscc = (waybill.carrier_uscc if waybill is not None else None) or (
         vehicle.carrier_uscc if vehicle is not None else None
@@ -249,14 +275,7 @@ def resolve(
     driver = by_id.get(role_ids[0] or "")
     escort = by_id.get(role_ids[1] or "")
     if waybill is None:
-        # Without a waybill the roles come from the certificates' categories.
-        for record in found.values():
-            if record is None:
-                continue
-            if driver is None and "驾驶员" in (record.qualification_categories or []):
-                driver = record
-            elif escort is None and "押运员" in (record.qualification_categories or []):
-                escort = record
+        driver, escort = _roles_by_category(found.values())
     presented.update(_bind_people(scans, {"driver": driver, "escort": escort}, found))
     carrier = next((c for c in related["carriers"] if c.uscc == carrier_uscc), None)
     permits = sorted(related["permits"], key=lambda p: p.id)
@@ -267,6 +286,7 @@ def resolve(
         ("person", p.id_number) for p in (driver, escort, *found.values()) if p is not None
     }
     subjects |= {("carrier", carrier_uscc)} if carrier_uscc else set()
+    # Entries were read by key alone; a key counts only under its own kind of subject.
     blacklist = sorted(
         (b for b in related["blacklist"] if (b.subject_kind, b.subject_key) in subjects),
         key=lambda b: b.id,

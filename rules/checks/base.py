@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -181,6 +182,7 @@ def kg(value: float | None) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+@lru_cache(maxsize=4096)
 def norm_key(value: str | None) -> str:
     """Fold width, case and spaces, so keys typed or scanned differently still compare."""
     if value is None:
