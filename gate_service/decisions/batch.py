@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
@@ -34,19 +35,33 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..models.base import UTCDateTime
 
 
+class Part(NamedTuple):
+    """One table's share of a batch: its name in the result, which rows, which columns."""
+
+    name: str
+    table: Table
+    where: ColumnElement[bool]
+    columns: Sequence[Column[Any]] | None = None  # all of them
+
+    @property
+    def selected(self) -> Sequence[Column[Any]]:
+        """The columns read."""
+        return self.columns if self.columns is not None else list(self.table.columns)
+
+
 class row_json(FunctionElement[Any]):  # noqa: N801 - named like the SQL functions it renders
-    """All columns of a table's row as one JSON object (key = column name)."""
+    """Columns of a row as one JSON object (key = column name)."""
 
     inherit_cache = True
 
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        super().__init__(*table.columns)
+    def __init__(self, columns: Sequence[Column[Any]]) -> None:
+        self.columns_in_order = list(columns)
+        super().__init__(*columns)
 
 
 def _pairs(element: row_json, compiler: SQLCompiler, wrap_json: bool, **kw: Any) -> str:
     parts = []
-    for column in element.table.columns:
+    for column in element.columns_in_order:
         value = compiler.process(column, **kw)
         # SQLite keeps JSON as text; json() embeds it as JSON rather than as a string.
         if wrap_json and isinstance(column.type, JSON):
@@ -65,11 +80,10 @@ def _row_json_postgresql(element: row_json, compiler: SQLCompiler, **kw: Any) ->
     return f"json_build_object({_pairs(element, compiler, False, **kw)})"
 
 
-def as_json(name: str, table: Table, where: ColumnElement[bool]) -> Select[Any]:
-    """The rows of ``table`` that match ``where``, as (part name, JSON row) pairs."""
-    return select(
-        literal_column(f"'{name}'").label("part"), type_coerce(row_json(table), JSON).label("data")
-    ).where(where)
+def as_json(part: Part) -> Select[Any]:
+    """The rows of a part, as (part name, JSON row) pairs."""
+    data = type_coerce(row_json(part.selected), JSON).label("data")
+    return select(literal_column(f"'{part.name}'").label("part"), data).where(part.where)
 
 
 def _decoder(column: Column[Any]) -> Any:
@@ -99,11 +113,11 @@ def _boolean(value: Any) -> bool:
 class Batch:
     """A prepared ``UNION ALL`` of several parts, each the rows of one table."""
 
-    def __init__(self, parts: Sequence[tuple[str, Table, ColumnElement[bool]]]) -> None:
-        self.statement = union_all(*(as_json(name, table, where) for name, table, where in parts))
+    def __init__(self, parts: Sequence[Part]) -> None:
+        self.statement = union_all(*(as_json(part) for part in parts))
         self.decoders = {
-            name: {c.name: d for c in table.columns if (d := _decoder(c)) is not None}
-            for name, table, _ in parts
+            part.name: {c.name: d for c in part.selected if (d := _decoder(c)) is not None}
+            for part in parts
         }
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, list[SimpleNamespace]]:

@@ -26,6 +26,7 @@ from ..products.lookup import normalise_un
 from ..products.lookup import pick_site_product
 from ..products.reference import reference_for
 from .batch import Batch
+from .batch import Part
 from .facts import from_record
 
 
@@ -40,6 +41,14 @@ class Request:
     checklist: dict[str, bool]
     idempotency_key: str
     offline: bool = False
+
+
+class AlreadyDecided(Exception):
+    """A decision with the request's idempotency key is already logged: answer with it."""
+
+    def __init__(self, row_id: int) -> None:
+        super().__init__(row_id)
+        self.row_id = row_id
 
 
 @dataclass
@@ -58,19 +67,30 @@ _CARRIERS = m.Carrier.__table__
 _PERMITS = m.Permit.__table__
 _BLACKLIST = m.BlacklistEntry.__table__
 _SITE_PRODUCTS = m.SiteProduct.__table__
+_DECISIONS = m.DecisionRow.__table__
 
 
 def _in(column: Any, param: str) -> Any:
     return column.in_(bindparam(param, expanding=True))
 
 
-# Two round trips: the records the scanned codes name, then the records those name in turn.
+# Two round trips: the records the scanned codes name (and any decision already logged under
+# the request's idempotency key), then the records those name in turn.
 _NAMED = Batch(
     [
-        ("waybills", _WAYBILLS, _in(_WAYBILLS.c.waybill_no, "waybill_nos")),
-        ("vehicles", _VEHICLES, _in(_VEHICLES.c.plate, "plates")),
-        ("tanks", _TANKS, _in(_TANKS.c.tank_no, "tank_nos")),
-        (
+        Part(
+            "earlier",
+            _DECISIONS,
+            and_(
+                _DECISIONS.c.site_code == bindparam("site"),
+                _DECISIONS.c.idempotency_key == bindparam("key"),
+            ),
+            [_DECISIONS.c.id],
+        ),
+        Part("waybills", _WAYBILLS, _in(_WAYBILLS.c.waybill_no, "waybill_nos")),
+        Part("vehicles", _VEHICLES, _in(_VEHICLES.c.plate, "plates")),
+        Part("tanks", _TANKS, _in(_TANKS.c.tank_no, "tank_nos")),
+        Part(
             "persons",
             _PERSONS,
             or_(
@@ -82,19 +102,19 @@ _NAMED = Batch(
 )
 _RELATED = Batch(
     [
-        ("persons", _PERSONS, _in(_PERSONS.c.id_number, "person_ids")),
-        ("carriers", _CARRIERS, _in(_CARRIERS.c.uscc, "usccs")),
-        (
+        Part("persons", _PERSONS, _in(_PERSONS.c.id_number, "person_ids")),
+        Part("carriers", _CARRIERS, _in(_CARRIERS.c.uscc, "usccs")),
+        Part(
             "permits",
             _PERMITS,
             or_(_in(_PERMITS.c.permit_no, "permit_nos"), _in(_PERMITS.c.vehicle_plate, "plates")),
         ),
-        (
+        Part(
             "blacklist",
             _BLACKLIST,
             and_(_BLACKLIST.c.status == "active", _in(_BLACKLIST.c.subject_key, "subject_keys")),
         ),
-        (
+        Part(
             "site_products",
             _SITE_PRODUCTS,
             and_(
@@ -217,7 +237,12 @@ def _products(
 def resolve(
     conn: Connection, site: Row[Any], request: Request, profile: rules.Profile, now: dt.datetime
 ) -> Resolution:
-    """Classify the scans, load every record the visit names and build the check context."""
+    """Classify the scans, load every record the visit names and build the check context.
+
+    The caller holds the site's chain head, so the idempotency key is looked up here too.
+
+    :raises AlreadyDecided: when a decision with the request's idempotency key is logged.
+    """
     classified = rules.classify([s["text"] for s in request.scans], profile)
     scans = rules.scan_codes(classified)
     presented = _slots(scans)
@@ -230,8 +255,12 @@ def resolve(
             "plates": _keys(presented.get("vehicle"), presented.get("trailer")),
             "tank_nos": _keys(presented.get("tank")),
             "person_codes": person_codes,
+            "site": site.code,
+            "key": request.idempotency_key,
         },
     )
+    if named["earlier"]:
+        raise AlreadyDecided(named["earlier"][0].id)
     waybill = next(
         (w for w in named["waybills"] if w.waybill_no == presented.get("waybill")), None
     )

@@ -32,6 +32,7 @@ from ..models.base import utcnow
 from . import chain
 from . import pii
 from .facts import to_json
+from .resolve import AlreadyDecided
 from .resolve import Request
 from .resolve import Resolution
 from .resolve import resolve
@@ -66,10 +67,6 @@ _CLAIM = (
         _WAYBILLS.c.status == "active",
     )
     .values(waybill_status="loading", version=_WAYBILLS.c.version + 1)
-)
-_DECISIONS = m.DecisionRow.__table__
-_DECISION_ID_BY_KEY = select(_DECISIONS.c.id).where(
-    _DECISIONS.c.site_code == bindparam("site"), _DECISIONS.c.idempotency_key == bindparam("key")
 )
 _RULESET_KNOWN = select(m.RulesetVersion.version).where(
     m.RulesetVersion.version == bindparam("version")
@@ -376,11 +373,6 @@ def verify(
     started = time.perf_counter()
     conn = session.connection()
     site, head = site_with_head(conn, caller, request.site_code, request.gate)
-    existing = conn.execute(
-        _DECISION_ID_BY_KEY, {"site": site.code, "key": request.idempotency_key}
-    ).scalar()
-    if existing is not None:
-        return session.get_one(m.DecisionRow, existing)
     profile = profile_for(site.profile or rules.DEFAULT_PROFILE)
     remember_ruleset(conn, profile)
     now = utcnow()
@@ -388,6 +380,8 @@ def verify(
     try:
         res = resolve(conn, site, request, profile, now)
         decision = rules.evaluate(res.ctx)
+    except AlreadyDecided as repeated:
+        return session.get_one(m.DecisionRow, repeated.row_id)
     except OperationalError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure to gather facts refuses

@@ -16,6 +16,7 @@ from gate_service import models as m
 from gate_service.db import get_engine
 from gate_service.db import get_engine_of
 from gate_service.decisions.batch import Batch
+from gate_service.decisions.batch import Part
 from gate_service.products.reference import ReferenceCache
 from gate_service.products.reference import reference_for
 from tests.service.visits import visit
@@ -53,7 +54,7 @@ def _awkward_person() -> dict[str, Any]:
 
 def test_batched_rows_equal_the_rows_read_one_table_at_a_time(app: Flask) -> None:
     tables = [model.__table__ for model in RECORD_TABLES]
-    batch = Batch([(t.name, t, t.c.id > 0) for t in tables])
+    batch = Batch([Part(t.name, t, t.c.id > 0) for t in tables])
     with app.app_context(), get_engine().begin() as conn:
         conn.execute(insert(m.Person.__table__), _awkward_person())
         batched = batch.run(conn, {})
@@ -70,7 +71,8 @@ def test_an_in_list_may_be_empty(app: Flask) -> None:
 
     empty = {"waybill_nos": [], "plates": [], "tank_nos": [], "person_codes": []}
     with app.app_context(), get_engine().connect() as conn:
-        assert _NAMED.run(conn, empty) == {
+        assert _NAMED.run(conn, {**empty, "site": "JMS01", "key": "never-used"}) == {
+            "earlier": [],
             "waybills": [],
             "vehicles": [],
             "tanks": [],
