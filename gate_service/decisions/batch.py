@@ -34,6 +34,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..models.base import UTCDateTime
 
+# PostgreSQL passes at most 100 arguments to a function: 50 name/value pairs.
+MAX_COLUMNS = 50
+
 
 class Part(NamedTuple):
     """One table's share of a batch: its name in the result, which rows, which columns."""
@@ -114,6 +117,9 @@ class Batch:
     """A prepared ``UNION ALL`` of several parts, each the rows of one table."""
 
     def __init__(self, parts: Sequence[Part]) -> None:
+        for part in parts:
+            if len(part.selected) > MAX_COLUMNS:
+                raise ValueError(f"{part.name}: a JSON row holds at most {MAX_COLUMNS} columns")
         self.statement = union_all(*(as_json(part) for part in parts))
         self.decoders = {
             part.name: {c.name: d for c in part.selected if (d := _decoder(c)) is not None}

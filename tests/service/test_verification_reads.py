@@ -66,6 +66,17 @@ def test_batched_rows_equal_the_rows_read_one_table_at_a_time(app: Flask) -> Non
         conn.rollback()
 
 
+def test_a_table_too_wide_for_one_json_row_is_refused_at_once() -> None:
+    from sqlalchemy import Column
+    from sqlalchemy import Integer
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+
+    wide = Table("wide", MetaData(), *(Column(f"c{i}", Integer) for i in range(51)))
+    with pytest.raises(ValueError, match="at most 50 columns"):
+        Batch([Part("wide", wide, wide.c.c0 > 0)])
+
+
 def test_an_in_list_may_be_empty(app: Flask) -> None:
     from gate_service.decisions.resolve import _NAMED
 
