@@ -20,11 +20,8 @@ from rules import model as rm
 from rules.codes import vehicle_slot
 
 from .. import models as m
-from ..products.lookup import compose_facts
-from ..products.lookup import normalise_cas
+from ..products.lookup import facts_at_site
 from ..products.lookup import normalise_un
-from ..products.lookup import pick_site_product
-from ..products.reference import reference_for
 from .batch import Batch
 from .batch import Part
 from .facts import from_record
@@ -208,26 +205,13 @@ def _wanted_products(
 
 
 def _products(
-    conn: Connection, wanted: list[tuple[str, str | None]], site_products: list[Any]
+    conn: Connection, site_code: str, wanted: list[tuple[str, str | None]], site_products: list[Any]
 ) -> dict[str, rm.ProductFacts]:
-    """The facts of every product named, from the site's products and the product master."""
-    if not wanted:
-        return {}
-    reference = reference_for(conn.engine)
-    adr = reference.adr_rows(conn, {un for un, _ in wanted})
-    by_un: dict[str, list[Any]] = {}
-    for row in site_products:
-        by_un.setdefault(row.un_number, []).append(row)
-    chosen = {(un, pg): pick_site_product(by_un.get(un, []), pg) for un, pg in wanted}
-    flags = reference.flags(
-        conn, {normalise_cas(p.cas) for p in chosen.values() if p is not None and p.cas}
-    )
+    """The facts of every product named that ADR knows, by "UN/PG" and by UN number."""
     out: dict[str, rm.ProductFacts] = {}
-    for (un, pg), product in chosen.items():
-        if not adr[un]:
+    for (un, pg), facts in facts_at_site(conn, site_code, wanted, site_products).items():
+        if not facts["known"]:
             continue
-        cas = normalise_cas(product.cas) if product is not None and product.cas else ""
-        facts = compose_facts(un, pg, product, adr[un], flags.get(cas, {}))
         fact = rm.ProductFacts(**{k: v for k, v in facts.items() if k != "known"})
         out[f"{un}/{pg}" if pg else un] = fact
         out.setdefault(un, fact)
@@ -320,7 +304,7 @@ def resolve(
         (b for b in related["blacklist"] if (b.subject_kind, b.subject_key) in subjects),
         key=lambda b: b.id,
     )
-    products = _products(conn, wanted, related["site_products"])
+    products = _products(conn, site.code, wanted, related["site_products"])
 
     ctx = rm.CheckContext(
         site_code=site.code,

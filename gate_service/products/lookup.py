@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,13 +19,22 @@ from ..models import AdrEntry
 from ..models import CasIndex
 from ..models import CatalogueEntry
 from ..models import SiteProduct
+from .reference import CATALOGUE_FLAGS
+from .reference import flags_of
+from .reference import reference_for
 
 # AdrEntry.status_code (BAM's N_VERBOT).
 STATUS_PROHIBITED = 0
 STATUS_REGULAR = 1
 STATUS_NOT_SUBJECT = 2
 
-CATALOGUE_FLAGS = ("highly_toxic", "explosive_precursor", "high_risk")
+_SITE_PRODUCTS = SiteProduct.__table__
+# Built once: the verification runs it on every visit that does not batch it.
+_ACTIVE_SITE_PRODUCTS = select(_SITE_PRODUCTS).where(
+    _SITE_PRODUCTS.c.site_code == bindparam("site"),
+    _SITE_PRODUCTS.c.status == "active",
+    _SITE_PRODUCTS.c.un_number.in_(bindparam("uns", expanding=True)),
+)
 
 
 def normalise_un(value: str) -> str:
@@ -107,8 +118,8 @@ def catalogue_for_cas(session: Session, cas: str) -> CatalogueEntry | None:
 
 def catalogue_flags(session: Session, cas: str | None) -> dict[str, bool]:
     """剧毒 / 易制爆 / high-risk for a CAS number: set if any of its catalogue rows has it."""
-    entries = catalogue_entries_for_cas(session, cas) if cas else []
-    return {flag: any(getattr(e, flag) for e in entries) for flag in CATALOGUE_FLAGS}
+    number = normalise_cas(cas) if cas else ""
+    return flags_of(number, catalogue_entries_for_cas(session, number) if number else [])
 
 
 # --- Site products --------------------------------------------------------------------------
@@ -175,20 +186,52 @@ def compose_facts(
     }
 
 
-def product_facts(
-    session: Session, site_code: str, un_number: str, packing_group: str | None = None
-) -> dict[str, Any]:
-    """What the verification needs to know about a product loaded at a site.
+def facts_at_site(
+    conn: Connection,
+    site_code: str,
+    wanted: Sequence[tuple[str, str | None]],
+    site_products: Sequence[Any] | None = None,
+) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """What the verification needs to know about each product (UN number, packing group).
 
     The site product gives name, SDS and label versions and the CAS number; the CAS number gives
     the catalogue flags (False when there is no site product, no CAS or no catalogue row); UN
     number and packing group give the ADR row. ``known`` says whether ADR has the UN number at
     all; when it does but no variant has the packing group, the ADR fields are None/empty.
+
+    Site products are read now (or given, when the caller read them in a batch: the site's active
+    products of those UN numbers); ADR rows and catalogue flags come through the
+    :class:`~.reference.ReferenceCache`. Keys are the requests with the UN number normalised.
     """
+    keys = list(dict.fromkeys((normalise_un(un), group) for un, group in wanted))
+    uns = list(dict.fromkeys(un for un, _ in keys))
+    if site_products is None:
+        site_products = list(conn.execute(_ACTIVE_SITE_PRODUCTS, {"site": site_code, "uns": uns}))
+    by_un: dict[str, list[Any]] = {}
+    for product in site_products:
+        by_un.setdefault(product.un_number, []).append(product)
+    chosen = {(un, group): pick_site_product(by_un.get(un, []), group) for un, group in keys}
+    reference = reference_for(conn.engine)
+    adr = reference.adr_rows(conn, uns)
+    cas = {key: normalise_cas(p.cas) for key, p in chosen.items() if p is not None and p.cas}
+    flags = reference.flags(conn, cas.values())
+    return {
+        (un, group): compose_facts(
+            un, group, product, adr[un], flags[cas[un, group]] if (un, group) in cas else {}
+        )
+        for (un, group), product in chosen.items()
+    }
+
+
+def product_facts(
+    session: Session, site_code: str, un_number: str, packing_group: str | None = None
+) -> dict[str, Any]:
+    """The facts of one product at a site (see :func:`facts_at_site`)."""
+    session.flush()  # the read below goes through Core: pending site products must be written
     un = normalise_un(un_number)
-    product = site_product(session, site_code, un, packing_group)
-    flags = catalogue_flags(session, product.cas if product else None)
-    return compose_facts(un, packing_group, product, adr_rows(session, un), flags)
+    return facts_at_site(session.connection(), site_code, [(un, packing_group)])[
+        (un, packing_group)
+    ]
 
 
 # --- Plain dicts for JSON and the CLI -------------------------------------------------------

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from ..models import AdrEntry
 from ..models import CasIndex
 from ..models import CatalogueEntry
-from .lookup import CATALOGUE_FLAGS
 
 # How long a running service may keep reference rows after ``products load`` changed them.
 TTL_SECONDS = 600.0
+CATALOGUE_FLAGS = ("highly_toxic", "explosive_precursor", "high_risk")
 
 _ADR = AdrEntry.__table__
 _CATALOGUE = CatalogueEntry.__table__
@@ -44,6 +44,15 @@ _CATALOGUE_BY_CAS = (
 )
 
 
+def flags_of(cas: str, entries: Iterable[Any]) -> dict[str, bool]:
+    """剧毒 / 易制爆 / high-risk of a CAS number: set if any catalogue row listing it has it.
+
+    A serial can have a variant row with another CAS number; such a row does not count.
+    """
+    listing = [e for e in entries if cas in e.cas_numbers]
+    return {flag: any(bool(getattr(e, flag)) for e in listing) for flag in CATALOGUE_FLAGS}
+
+
 class ReferenceCache:
     """ADR variants by UN number and catalogue flags by CAS number, read once per TTL."""
 
@@ -51,57 +60,52 @@ class ReferenceCache:
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._adr: dict[str, tuple[float, tuple[Row[Any], ...]]] = {}
-        self._flags: dict[str, tuple[float, dict[str, bool]]] = {}
+        self._adr: dict[str, tuple[float, Any]] = {}
+        self._flags: dict[str, tuple[float, Any]] = {}
 
-    def _fresh(self, cache: dict[str, tuple[float, Any]], key: str) -> Any | None:
-        hit = cache.get(key)
-        return hit[1] if hit is not None and self._clock() - hit[0] < self._ttl else None
+    def _through(
+        self,
+        cache: dict[str, tuple[float, Any]],
+        keys: Iterable[str],
+        read: Callable[[list[str]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The value of each key: fresh ones from ``cache``, the others from ``read`` (stored)."""
+        wanted = set(keys)
+        now = self._clock()
+        with self._lock:
+            found = {
+                k: hit[1]
+                for k in wanted
+                if (hit := cache.get(k)) is not None and now - hit[0] < self._ttl
+            }
+        missing = sorted(wanted - found.keys())
+        if missing:
+            values = read(missing)
+            stamp = self._clock()
+            with self._lock:
+                cache.update((k, (stamp, values[k])) for k in missing)
+            found.update((k, values[k]) for k in missing)
+        return found
 
     def adr_rows(
         self, conn: Connection, un_numbers: Iterable[str]
     ) -> dict[str, tuple[Row[Any], ...]]:
         """Every ADR variant of each UN number (by variant; empty for an unknown number)."""
-        wanted = set(un_numbers)
-        with self._lock:
-            found = {un: rows for un in wanted if (rows := self._fresh(self._adr, un)) is not None}
-        missing = wanted - found.keys()
-        if missing:
-            read: dict[str, list[Row[Any]]] = {un: [] for un in missing}
-            for row in conn.execute(_ADR_BY_UN, {"uns": sorted(missing)}):
-                read[row.un_number].append(row)
-            stamp = self._clock()
-            with self._lock:
-                for un, rows in read.items():
-                    self._adr[un] = (stamp, tuple(rows))
-                    found[un] = tuple(rows)
-        return found
+
+        def read(uns: list[str]) -> dict[str, tuple[Row[Any], ...]]:
+            rows = list(conn.execute(_ADR_BY_UN, {"uns": uns}))
+            return {un: tuple(r for r in rows if r.un_number == un) for un in uns}
+
+        return self._through(self._adr, un_numbers, read)
 
     def flags(self, conn: Connection, cas_numbers: Iterable[str]) -> dict[str, dict[str, bool]]:
-        """剧毒 / 易制爆 / high-risk per CAS number: set if any catalogue row listing it has it."""
-        wanted = set(cas_numbers)
-        with self._lock:
-            found = {c: f for c in wanted if (f := self._fresh(self._flags, c)) is not None}
-        missing = wanted - found.keys()
-        if missing:
-            read = {cas: dict.fromkeys(CATALOGUE_FLAGS, False) for cas in missing}
-            for row in conn.execute(_CATALOGUE_BY_CAS, {"cas": sorted(missing)}):
-                # A serial can have a variant row with another CAS; only rows listing it count.
-                if row.cas in row.cas_numbers:
-                    for flag in CATALOGUE_FLAGS:
-                        read[row.cas][flag] = read[row.cas][flag] or bool(getattr(row, flag))
-            stamp = self._clock()
-            with self._lock:
-                for cas, flags in read.items():
-                    self._flags[cas] = (stamp, flags)
-                    found[cas] = flags
-        return found
+        """The catalogue flags of each CAS number (see :func:`flags_of`)."""
 
-    def clear(self) -> None:
-        """Forget everything (after this process loaded a new product master)."""
-        with self._lock:
-            self._adr.clear()
-            self._flags.clear()
+        def read(numbers: list[str]) -> dict[str, dict[str, bool]]:
+            rows = list(conn.execute(_CATALOGUE_BY_CAS, {"cas": numbers}))
+            return {cas: flags_of(cas, (r for r in rows if r.cas == cas)) for cas in numbers}
+
+        return self._through(self._flags, cas_numbers, read)
 
 
 _CACHES: weakref.WeakKeyDictionary[Engine, ReferenceCache] = weakref.WeakKeyDictionary()
