@@ -11,24 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from tests import factories as f
+from tests.service.cli import gate
 
 pytestmark = pytest.mark.usefixtures("database_url")
-
-
-def gate(
-    database_url: str, *args: str, env: dict[str, str] | None = None, ok: bool = True
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "GATE_DATABASE_URL": database_url, **(env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "gate_service", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-    )
-    if ok:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc
 
 
 def test_check_config_names_a_misspelt_key(database_url: str) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -15,6 +12,7 @@ from flask.testing import FlaskClient
 
 from gate_service.auth import issue_token
 from gate_service.db import new_session
+from tests.service.cli import gate
 from tests.service.visits import BAD_SCANS
 from tests.service.visits import visit
 
@@ -130,29 +128,21 @@ def test_export_masks_ids_and_still_verifies(client: FlaskClient, auth: Any) -> 
     )
 
 
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gate_service", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "GATE_DATABASE_URL": url},
-    )
-
-
 def test_audit_commands(client: FlaskClient, auth: Any, database_url: str) -> None:
     allowed = _verify(client, auth)
     refused = _verify(client, auth, scans=BAD_SCANS)
-    verified = _cli(database_url, "audit", "verify")
+    verified = gate(database_url, "audit", "verify", ok=False, timeout=120)
     assert verified.returncode == 0 and "JMS01: OK, 2 decisions" in verified.stdout
     for decision in (allowed, refused):
-        replay = _cli(database_url, "audit", "replay", decision["decision_id"])
+        replay = gate(
+            database_url, "audit", "replay", decision["decision_id"], ok=False, timeout=120
+        )
         assert replay.returncode == 0, replay.stderr
         assert (
             f"recorded: {decision['outcome']}" in replay.stdout and "same outcome" in replay.stdout
         )
-    missing = _cli(database_url, "audit", "replay", "no-such-decision")
+    missing = gate(database_url, "audit", "replay", "no-such-decision", ok=False, timeout=120)
     assert missing.returncode != 0
-    shown = _cli(database_url, "rules", "show", "cn-2019")
+    shown = gate(database_url, "rules", "show", "cn-2019", ok=False, timeout=120)
     assert shown.returncode == 0 and "C08" in shown.stdout and "sha256:" in shown.stdout
-    assert _cli(database_url, "rules", "show", "nope").returncode != 0
+    assert gate(database_url, "rules", "show", "nope", ok=False, timeout=120).returncode != 0

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,18 +17,9 @@ from gate_service.db import new_session
 from gate_service.decisions import chain
 from tests.live import call
 from tests.live import serve
+from tests.service.cli import gate
 from tests.service.visits import BAD_SCANS
 from tests.service.visits import visit
-
-
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gate_service", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "GATE_DATABASE_URL": url},
-    )
 
 
 def test_whole_scenario_over_http(app: Flask, tokens: dict[str, str], database_url: str) -> None:
@@ -61,7 +49,7 @@ def test_whole_scenario_over_http(app: Flask, tokens: dict[str, str], database_u
         status, waybill = call("GET", f"{base}/api/v1/waybills/YD2026112800001", tokens["admin"])
         assert waybill["status"] == "loaded"
 
-    ok = _cli(database_url, "audit", "verify")
+    ok = gate(database_url, "audit", "verify", ok=False, timeout=120)
     assert ok.returncode == 0 and "OK, 2 decisions" in ok.stdout, ok.stdout + ok.stderr
     with app.app_context(), get_engine().begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -72,7 +60,7 @@ def test_whole_scenario_over_http(app: Flask, tokens: dict[str, str], database_u
         conn.execute(text("UPDATE decisions SET outcome = 'ALLOW' WHERE seq = 2"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE decisions ENABLE TRIGGER USER"))
-    broken = _cli(database_url, "audit", "verify")
+    broken = gate(database_url, "audit", "verify", ok=False, timeout=120)
     assert broken.returncode == 1
     assert f"BROKEN at #2 (decision {refused['decision_id']})" in broken.stdout
 
