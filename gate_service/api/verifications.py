@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint
 from flask import current_app
+from marshmallow import Schema
 
 from .. import db
+from .. import models as m
 from ..auth import current_caller
 from ..auth import require
 from ..decisions import completion
@@ -82,26 +85,25 @@ def complete(decision_id: str) -> tuple[dict[str, Any], int]:
 @require("supervisor")
 def override(decision_id: str) -> tuple[dict[str, Any], int]:
     """Override a REFUSE with a written reason (剧毒 goods then need a second supervisor)."""
-    data = json_object(OVERRIDE)
-    secret, prefix = _secrets()
-    session = db.get_session()
-    with db.writing(session):
-        row = overrides.override(
-            session, current_caller(), decision_id, data["reason"], secret=secret, prefix=prefix
-        )
-        body = response_of(row)
-    return body, 201
+    return _supervise(overrides.override, OVERRIDE, decision_id)
 
 
 @bp.post("/verifications/<decision_id>/approval")
 @require("supervisor")
 def approve(decision_id: str) -> tuple[dict[str, Any], int]:
     """A second supervisor approves a pending override of a 剧毒 refusal."""
-    data = json_object(APPROVAL)
+    return _supervise(overrides.approve, APPROVAL, decision_id)
+
+
+def _supervise(
+    step: Callable[..., m.DecisionRow], schema: Schema, decision_id: str
+) -> tuple[dict[str, Any], int]:
+    """A supervisor's step on a decision, with the written reason of the body, logged as 201."""
+    data = json_object(schema)
     secret, prefix = _secrets()
     session = db.get_session()
     with db.writing(session):
-        row = overrides.approve(
+        row = step(
             session, current_caller(), decision_id, data["reason"], secret=secret, prefix=prefix
         )
         body = response_of(row)

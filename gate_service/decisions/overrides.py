@@ -60,7 +60,8 @@ def _record(
     extra: dict[str, object],
 ) -> m.DecisionRow:
     started = time.perf_counter()
-    site, head = site_with_head(session.connection(), caller, original.site_code, None)
+    conn = session.connection()
+    site, head = site_with_head(conn, caller, original.site_code, None)
     body = json.loads(original.body)
     profile = profile_for(original.ruleset_id)
     decision = rules.Decision(outcome, (), (), (), original.ruleset_id, original.ruleset_version)  # type: ignore[arg-type]
@@ -68,7 +69,7 @@ def _record(
         _claim(session, original.waybill_no)
     subject = {k: getattr(original, k) for k in SUBJECT_KEYS}
     return record_decision(
-        session.connection(),
+        conn,
         site=site,
         gate=original.gate,
         caller=caller,
