@@ -92,7 +92,9 @@ class Relay:
     to a paho client (whose network thread resends unacknowledged messages after a reconnect).
     A second thread records the acknowledgements in batches, so that waiting for the database's
     write lock never holds up publishing. A row the broker refuses stays pending and its gate is
-    held back with a growing delay before it is tried again.
+    held back with a growing delay before it is tried again. Until a row of that gate is
+    acknowledged again, the gate sends one row at a time: with several in flight, a later row
+    could be accepted while the one before it is refused, and the gate would see them out of order.
     """
 
     def __init__(self, sessions: SessionFactory, options: MqttOptions,
@@ -116,7 +118,7 @@ class Relay:
         # Shared by the two threads, under _lock: rows handed to the client and not yet
         # recorded, acknowledgements waiting to be recorded, gates held back after a refusal.
         self._lock = threading.Lock()
-        self._claimed: set[int] = set()
+        self._claimed: dict[int, GateKey] = {}
         self._unrecorded: list[Ack] = []
         self._refused: list[Pending] = []
         self._held: dict[GateKey, float] = {}
@@ -274,6 +276,8 @@ class Relay:
             with self._lock:
                 self._unrecorded.extend(acked)
                 self._refused.extend(refused)
+                for row in refused:  # at once, so the next publish already holds the gate
+                    self._hold(row.gate)
             self._record_wake.set()
 
     def _hold(self, gate: GateKey) -> None:
@@ -289,7 +293,10 @@ class Relay:
         with self._lock:
             room = self.config.max_claimed - len(self._claimed)
             self._held = {g: until for g, until in self._held.items() if until > now}
-            held, claimed = list(self._held), set(self._claimed)
+            claimed = set(self._claimed)
+            careful = set(self._strikes)  # refused lately: one row in flight at a time
+            # A careful gate with a row still claimed waits for it, or the order could break.
+            held = set(self._held) | (careful & set(self._claimed.values()))
         if room <= 0 or self._client is None:
             return 0
         with self.sessions() as session:
@@ -297,10 +304,10 @@ class Relay:
         if rows:
             self._last_work = now
         blocked: set[GateKey] = set()
-        handed: list[int] = []
+        handed: dict[int, GateKey] = {}
         for row in rows:
             if row.gate in blocked:
-                continue  # an earlier row of this gate did not go out; keep the order
+                continue  # an earlier row of this gate did not go out, or is the one allowed
             try:
                 info = self._client.publish(row.topic, row.body, qos=1)
             except ValueError as exc:  # a topic or payload MQTT cannot carry
@@ -313,8 +320,10 @@ class Relay:
                 self._note(f"MQTT client did not take outbox row {row.id}: {info.rc}")
                 blocked.add(row.gate)
                 continue
-            handed.append(row.id)
+            handed[row.id] = row.gate
             self._inflight[info.mid] = row
+            if row.gate in careful:
+                blocked.add(row.gate)
         with self._lock:
             self._claimed.update(handed)
         return len(rows)
@@ -386,10 +395,10 @@ class Relay:
                 self._refused[:0] = refused
             raise
         with self._lock:
-            self._claimed.difference_update(a.id for a in acked)
+            for ack in acked:
+                self._claimed.pop(ack.id, None)
             for row in refused:
-                self._claimed.discard(row.id)
-                self._hold(row.gate)
+                self._claimed.pop(row.id, None)
             for ack in acked:
                 self._strikes.pop(ack.gate, None)
             self._published += len(acked)
