@@ -13,6 +13,9 @@ from rules.checks.base import params
 from rules.checks.base import planned_loads
 from rules.checks.base import product_class
 from rules.checks.base import product_for
+from rules.mixing import Package
+from rules.mixing import clash
+from rules.mixing import package
 from rules.model import CheckContext
 from rules.model import GoodsLine
 from rules.model import Violation
@@ -46,12 +49,12 @@ def _previous_cargo(ctx: CheckContext) -> list[Violation]:
     return out
 
 
-def _labels(ctx: CheckContext, line: GoodsLine) -> set[str]:
+def _package(ctx: CheckContext, line: GoodsLine) -> Package:
     product = product_for(ctx, line.un_number, line.packing_group)
-    if product is not None and product.labels:
-        return {lbl.strip() for lbl in product.labels if lbl.strip()}
     cls = product_class(product) if product is not None else (line.adr_class or "").strip()
-    return {cls} if cls else set()
+    labels = tuple(product.labels) if product is not None and product.labels else (cls,)
+    code = product.classification_code if product is not None else None
+    return package(norm_un(line.un_number), labels, cls, code)
 
 
 def _matches(label: str, key: str) -> bool:
@@ -59,11 +62,11 @@ def _matches(label: str, key: str) -> bool:
     return label == key or label.startswith(key + ".")
 
 
-def _prohibited(
-    a: Iterable[str], b: Iterable[str], pairs: Iterable[tuple[str, str]]
+def _site_prohibited(
+    a: Package, b: Package, pairs: Iterable[tuple[str, str]]
 ) -> tuple[str, str] | None:
-    for la in a:
-        for lb in b:
+    for la in sorted(a.labels):
+        for lb in sorted(b.labels):
             for x, y in pairs:
                 if (_matches(la, x) and _matches(lb, y)) or (_matches(la, y) and _matches(lb, x)):
                     return la, lb
@@ -75,29 +78,29 @@ def _mixed_loading(ctx: CheckContext) -> list[Violation]:
     if wb is None or len(wb.goods) < 2:
         return []
     pairs = [(x, y) for x, y in params(ctx, "C17")["prohibited_label_pairs"]]
-    labelled = [(line, _labels(ctx, line)) for line in wb.goods]
+    packages = [_package(ctx, line) for line in wb.goods]
     out: list[Violation] = []
-    for i, (first, first_labels) in enumerate(labelled):
-        for second, second_labels in labelled[i + 1 :]:
-            clash = _prohibited(first_labels, second_labels, pairs)
-            if clash:
+    for i, first in enumerate(packages):
+        for second in packages[i + 1 :]:
+            found = clash(first, second) or _site_prohibited(first, second, pairs)
+            if found:
                 out.append(
                     emit(
                         ctx,
                         "C17",
                         "MIXED_LOADING_PROHIBITED",
                         f"waybill:{wb.waybill_no}",
-                        un=norm_un(first.un_number),
-                        other=norm_un(second.un_number),
-                        label=clash[0],
-                        other_label=clash[1],
+                        un=first.un_number,
+                        other=second.un_number,
+                        label=found[0],
+                        other_label=found[1],
                     )
                 )
     return out
 
 
 def check_c17_compatibility(ctx: CheckContext) -> list[Violation]:
-    """No change of cargo without cleaning evidence; no prohibited label pairs on one vehicle."""
+    """No change of cargo without cleaning evidence; no goods the ADR 7.5.2 tables keep apart."""
     return _previous_cargo(ctx) + _mixed_loading(ctx)
 
 
@@ -118,7 +121,9 @@ C17 = CheckSpec(
             "str", "cleaning_certificate", doc="checklist item the operator ticks on sighting it"
         ),
         "prohibited_label_pairs": ParamSpec(
-            "pair_list", (), doc="danger-label pairs that may not travel together (ADR 7.5.2.1)"
+            "pair_list",
+            (),
+            doc="label pairs a site keeps apart beyond the ADR 7.5.2.1 table (\"1\" is class 1)",
         ),
     },
 )
