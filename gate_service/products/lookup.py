@@ -175,6 +175,7 @@ def compose_facts(
         "name": product.name if product else ((row.name_zh or row.name_en) if row else None),
         "adr_class": row.adr_class if row else None,
         "classification_code": row.classification_code if row else None,
+        "labels": tuple(row.labels) if row else (),
         "tank_codes": tuple(row.tank_codes) if row else (),
         "tank_special_provisions": tuple(row.tank_special_provisions) if row else (),
         "tank_vehicle": row.tank_vehicle if row else None,

@@ -215,7 +215,7 @@ def test_product_facts_bridge_site_catalogue_and_adr(session: Session) -> None:
     facts = lookup.product_facts(session, "JMS01", "UN1017")
     assert facts == {
         "un_number": "1017", "packing_group": None, "name": "液氯", "adr_class": "2",
-        "classification_code": "2TOC", "tank_codes": ("P22DH(M)",),
+        "classification_code": "2TOC", "labels": ("2.3", "5.1", "8"), "tank_codes": ("P22DH(M)",),
         "tank_special_provisions": ("TA4", "TT9", "TT10"), "tank_vehicle": "AT",
         "highly_toxic": True, "explosive_precursor": False, "high_risk": True,
         "sds_version": "SDS-2025-3", "label_version": "LBL-7", "carriage_prohibited": False,

@@ -189,3 +189,37 @@ def test_a_visit_forwarded_after_an_outage_opens_nothing(client: FlaskClient, au
     assert resp.status_code == 409
     live = post(client, auth, visit()).json  # the waybill was not taken by the late record
     assert live["outcome"] == "ALLOW" and live["offline"] is False
+
+
+def _add_goods(app: Any, waybill_no: str, *lines: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from gate_service import models as m
+    from gate_service.db import writing
+
+    with app.extensions["gate.sessionmaker"]() as session, writing(session):
+        waybill = session.scalars(select(m.Waybill).where(m.Waybill.waybill_no == waybill_no)).one()
+        waybill.goods = [*waybill.goods, *lines]
+
+
+def _mixing_reasons(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in body["reasons"] if r["code"] == "MIXED_LOADING_PROHIBITED"]
+
+
+def test_mixed_loading_reads_the_danger_labels_of_the_product_master(
+        client: FlaskClient, auth: Any, app: Any) -> None:
+    # UN 3221 is class 4.1 and also bears label 1: it may not travel with petrol.
+    _add_goods(app, "YD2026112800001", {"un_number": "3221", "name": "自反应液体B型",
+                                         "class": "4.1", "quantity_kg": 20})
+    body = post(client, auth, visit()).json
+    assert body["outcome"] == "REFUSE"
+    [reason] = _mixing_reasons(body)
+    assert "UN3221 标志 4.1+1" in reason["message"], reason
+
+
+def test_goods_the_table_lets_travel_together_pass_mixed_loading(
+        client: FlaskClient, auth: Any, app: Any) -> None:
+    _add_goods(app, "YD2026112800001", {"un_number": "1830", "name": "硫酸", "class": "8",
+                                         "packing_group": "II", "quantity_kg": 20})
+    body = post(client, auth, visit()).json
+    assert _mixing_reasons(body) == [], body["reasons"]
