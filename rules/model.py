@@ -85,6 +85,8 @@ class TankFacts:
     inspected_on: date | None = None
     next_inspection_due: date | None = None
     last_cargo_un: str | None = None
+    # Col.13 provisions (TC, TE, TA ...) its type approval lists, e.g. ("TE19", "TA4").
+    special_provisions: tuple[str, ...] = ()
     status: str = "active"
     version: int = 1
 
@@ -208,6 +210,7 @@ class ProductFacts:
     classification_code: str | None = None
     tank_codes: tuple[str, ...] = ()
     tank_special_provisions: tuple[str, ...] = ()
+    portable_tank_instructions: tuple[str, ...] = ()
     tank_vehicle: str | None = None
     highly_toxic: bool = False
     explosive_precursor: bool = False

@@ -1,4 +1,4 @@
-"""Tank checks: inspection in date (C08), medium permitted (C09), tank code sufficient (C10)."""
+"""Tank checks: inspection in date (C08), medium permitted (C09), tank code and provisions (C10)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from rules.model import PlannedLoad
 from rules.model import ProductFacts
 from rules.model import TankFacts
 from rules.model import Violation
+from rules.portable import portable_code
+from rules.portable import portable_satisfies
 from rules.tankcode import tank_qualifies
 
 TANK_KINDS = ("atmospheric", "pressure", "tank_container", "portable")
@@ -161,8 +163,120 @@ def check_c09_tank_medium(ctx: CheckContext) -> list[Violation]:
     return out
 
 
+def _not_for_tanks(ctx: CheckContext, tank: TankFacts, product: ProductFacts) -> Violation:
+    return emit(
+        ctx,
+        "C10",
+        "TANK_NOT_ALLOWED_FOR_PRODUCT",
+        f"tank:{tank.tank_no}",
+        tank_no=tank.tank_no,
+        un=norm_un(product.un_number),
+        name=product.name,
+    )
+
+
+def _code_verdict(
+    ctx: CheckContext, tank: TankFacts, product: ProductFacts, codes: list[str]
+) -> Violation | None:
+    """The tank's ADR code against the product's col.12 codes (§8 hierarchy)."""
+    subject, un = f"tank:{tank.tank_no}", norm_un(product.un_number)
+    required = " / ".join(codes)
+    if not tank.tank_code:
+        return emit(
+            ctx,
+            "C10",
+            "TANK_CODE_INSUFFICIENT",
+            subject,
+            tank_no=tank.tank_no,
+            un=un,
+            required=required,
+            offered="—",
+        )
+    cls = product_class(product)
+    if not cls:
+        return unknown(ctx, "C10", subject, f"UN{un} 无类别", f"UN{un} has no class")
+    try:
+        verdict = tank_qualifies(
+            codes, tank.tank_code, product_class=cls, approved_un=ctx.tank_approved_un, un_number=un
+        )
+    except IdentifierError as exc:
+        return unknown(
+            ctx, "C10", subject, f"罐体代码无法识别：{exc.zh}", f"unreadable tank code: {exc.en}"
+        )
+    if verdict.ok:
+        return None
+    plus = verdict.reason == "plus_not_approved"
+    return emit(
+        ctx,
+        "C10",
+        "TANK_CODE_PLUS_NOT_APPROVED" if plus else "TANK_CODE_INSUFFICIENT",
+        subject,
+        tank_no=tank.tank_no,
+        un=un,
+        required=required,
+        offered=tank.tank_code,
+        reason=verdict.reason,
+    )
+
+
+def _provisions_verdict(
+    ctx: CheckContext, tank: TankFacts, product: ProductFacts, kinds: tuple[str, ...]
+) -> Violation | None:
+    """Col.13 provisions of the kinds a tank's approval lists (TC, TE, TA) are on the tank."""
+    fitted = {norm_key(sp) for sp in tank.special_provisions}
+    missing = [
+        sp.strip()
+        for sp in product.tank_special_provisions
+        if sp.strip()[:2].upper() in kinds and norm_key(sp) not in fitted
+    ]
+    if not missing:
+        return None
+    return emit(
+        ctx,
+        "C10",
+        "TANK_SPECIAL_PROVISION_UNMET",
+        f"tank:{tank.tank_no}",
+        tank_no=tank.tank_no,
+        un=norm_un(product.un_number),
+        missing="、".join(missing),
+        missing_en=", ".join(missing),
+    )
+
+
+def _portable_verdict(
+    ctx: CheckContext, tank: TankFacts, product: ProductFacts, refuse_uncoded: bool
+) -> Violation | None:
+    """A portable tank's T-code against the product's col.10 instruction (4.2.5.2.5)."""
+    subject, un = f"tank:{tank.tank_no}", norm_un(product.un_number)
+    wanted = [c for c in (portable_code(i) for i in product.portable_tank_instructions) if c]
+    if not wanted:
+        return _not_for_tanks(ctx, tank, product) if refuse_uncoded else None
+    offered = portable_code(tank.tank_code) if tank.tank_code else None
+    if tank.tank_code and offered is None:
+        return unknown(
+            ctx,
+            "C10",
+            subject,
+            f"可移动罐柜导则无法识别（{tank.tank_code}）",
+            f"unreadable portable tank instruction ({tank.tank_code})",
+        )
+    if offered is not None and any(portable_satisfies(code, offered) for code in wanted):
+        return None
+    return emit(
+        ctx,
+        "C10",
+        "PORTABLE_TANK_INSTRUCTION_INSUFFICIENT",
+        subject,
+        tank_no=tank.tank_no,
+        un=un,
+        required=" / ".join(wanted),
+        offered=offered or "—",
+    )
+
+
 def check_c10_tank_code(ctx: CheckContext) -> list[Violation]:
-    """The tank's code satisfies the product's ADR col.12 code under the §8 hierarchy."""
+    """The tank meets the product's ADR tank code (§8) and its col.13 tank provisions, or a
+    portable tank the product's T-code."""
     tank = _tank(ctx)
     if tank is None:
         return []
@@ -170,86 +284,21 @@ def check_c10_tank_code(ctx: CheckContext) -> list[Violation]:
     by_kind = tank.kind in p["tank_kinds"]
     if not by_kind and not (p["when_recorded"] and tank.tank_code):
         return []
-    subject = f"tank:{tank.tank_no}"
-    out: list[Violation] = []
+    refuse_uncoded = by_kind and p["no_code"] == "refuse"
+    found: list[Violation | None] = []
     for _load, product in planned_products(ctx):
-        un = norm_un(product.un_number)
+        if tank.kind == "portable":
+            found.append(_portable_verdict(ctx, tank, product, refuse_uncoded))
+            continue
         codes = [c for c in product.tank_codes if c.strip()]
         if not codes:
             # Col.12 empty: no tank carriage; tanks checked only because they record a code
             # (Chinese 常压罐体 with a design code) fall back to their media list (C09).
-            if by_kind and p["no_code"] == "refuse":
-                out.append(
-                    emit(
-                        ctx,
-                        "C10",
-                        "TANK_NOT_ALLOWED_FOR_PRODUCT",
-                        subject,
-                        tank_no=tank.tank_no,
-                        un=un,
-                        name=product.name,
-                    )
-                )
+            found.append(_not_for_tanks(ctx, tank, product) if refuse_uncoded else None)
             continue
-        required = " / ".join(codes)
-        if not tank.tank_code:
-            out.append(
-                emit(
-                    ctx,
-                    "C10",
-                    "TANK_CODE_INSUFFICIENT",
-                    subject,
-                    tank_no=tank.tank_no,
-                    un=un,
-                    required=required,
-                    offered="—",
-                )
-            )
-            continue
-        cls = product_class(product)
-        if not cls:
-            out.append(unknown(ctx, "C10", subject, f"UN{un} 无类别", f"UN{un} has no class"))
-            continue
-        try:
-            verdict = tank_qualifies(
-                codes,
-                tank.tank_code,
-                product_class=cls,
-                approved_un=ctx.tank_approved_un,
-                un_number=un,
-            )
-        except IdentifierError as exc:
-            out.append(
-                unknown(
-                    ctx,
-                    "C10",
-                    subject,
-                    f"罐体代码无法识别：{exc.zh}",
-                    f"unreadable tank code: {exc.en}",
-                )
-            )
-            continue
-        if verdict.ok:
-            continue
-        code = (
-            "TANK_CODE_PLUS_NOT_APPROVED"
-            if verdict.reason == "plus_not_approved"
-            else ("TANK_CODE_INSUFFICIENT")
-        )
-        out.append(
-            emit(
-                ctx,
-                "C10",
-                code,
-                subject,
-                tank_no=tank.tank_no,
-                un=un,
-                required=required,
-                offered=tank.tank_code,
-                reason=verdict.reason,
-            )
-        )
-    return out
+        found.append(_code_verdict(ctx, tank, product, codes))
+        found.append(_provisions_verdict(ctx, tank, product, tuple(p["tank_provisions"])))
+    return [v for v in found if v is not None]
 
 
 C08 = CheckSpec(
@@ -277,7 +326,13 @@ C10 = CheckSpec(
     "罐体代码满足要求",
     "tank code meets ADR col.12",
     check_c10_tank_code,
-    ("TANK_NOT_ALLOWED_FOR_PRODUCT", "TANK_CODE_INSUFFICIENT", "TANK_CODE_PLUS_NOT_APPROVED"),
+    (
+        "TANK_NOT_ALLOWED_FOR_PRODUCT",
+        "TANK_CODE_INSUFFICIENT",
+        "TANK_CODE_PLUS_NOT_APPROVED",
+        "TANK_SPECIAL_PROVISION_UNMET",
+        "PORTABLE_TANK_INSTRUCTION_INSUFFICIENT",
+    ),
     {
         "tank_kinds": ParamSpec("str_list", TANK_KINDS, doc="tank kinds that must meet the code"),
         "when_recorded": ParamSpec("bool", False, doc="also check other tanks that record a code"),
@@ -285,7 +340,12 @@ C10 = CheckSpec(
             "choice",
             "refuse",
             ("refuse", "skip"),
-            "what a product without a col.12 code means for those tank kinds",
+            "what a product without a col.12 (portable tanks: col.10) code means for those kinds",
+        ),
+        "tank_provisions": ParamSpec(
+            "str_list",
+            ("TC", "TE", "TA"),
+            doc="kinds of col.13 provision the tank's type approval must list (ADR 6.8.2.3.1)",
         ),
     },
 )

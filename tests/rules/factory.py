@@ -209,6 +209,7 @@ def _tank(raw: Mapping[str, Any] | None) -> TankFacts | None:
         return None
     fields = dict(raw)
     fields["media"] = tuple(MediumFacts(**m) for m in fields.get("media") or ())
+    fields["special_provisions"] = _tuple(fields.get("special_provisions"))
     return TankFacts(**fields)
 
 
@@ -227,7 +228,7 @@ def _permit(raw: Mapping[str, Any]) -> PermitFacts:
 
 
 def _products(raw: Mapping[str, Any]) -> dict[str, ProductFacts]:
-    lists = ("tank_codes", "tank_special_provisions", "labels")
+    lists = ("tank_codes", "tank_special_provisions", "portable_tank_instructions", "labels")
     return {key: _record(ProductFacts, value, lists) for key, value in raw.items()}
 
 
