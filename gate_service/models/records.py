@@ -117,6 +117,8 @@ class Tank(RecordMixin, Base):
     inspected_on: Mapped[dt.date | None] = mapped_column(Date_)
     next_inspection_due: Mapped[dt.date | None] = mapped_column(Date_)
     last_cargo_un: Mapped[str | None] = mapped_column(String(4))
+    # Col.13 provisions (TC, TE, TA ...) listed on the tank's type approval.
+    special_provisions: Mapped[list[Any]] = mapped_column(default=list)
 
     def natural_key(self) -> str:
         return self.tank_no

@@ -178,6 +178,7 @@ def compose_facts(
         "labels": tuple(row.labels) if row else (),
         "tank_codes": tuple(row.tank_codes) if row else (),
         "tank_special_provisions": tuple(row.tank_special_provisions) if row else (),
+        "portable_tank_instructions": tuple(row.portable_tank_instructions) if row else (),
         "tank_vehicle": row.tank_vehicle if row else None,
         **{flag: bool(flags.get(flag)) for flag in CATALOGUE_FLAGS},
         "sds_version": product.sds_version if product else None,

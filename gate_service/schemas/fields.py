@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from marshmallow import fields as mf
 
 from rules import identifiers as ids
+from rules.portable import portable_code
 
 # Bilingual defaults, so every field error reads in Chinese and English.
 mf.Field.default_error_messages.update(
@@ -65,9 +66,13 @@ def UnNumber(**kw: Any) -> Identifier:  # noqa: N802
     return Identifier(ids.check_un_number, **kw)
 
 
+def _tank_or_portable_code(value: str) -> str:
+    return portable_code(value) or ids.check_tank_code(value)
+
+
 def TankCode(**kw: Any) -> Identifier:  # noqa: N802
-    """An ADR tank code."""
-    return Identifier(ids.check_tank_code, **kw)
+    """An ADR tank code, or a portable tank's instruction (T1-T75)."""
+    return Identifier(_tank_or_portable_code, **kw)
 
 
 def Vin(**kw: Any) -> Identifier:  # noqa: N802

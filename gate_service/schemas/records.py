@@ -15,6 +15,7 @@ from marshmallow import validates
 from marshmallow import validates_schema
 
 import rules
+from rules.portable import portable_code
 
 from . import fields as gf
 
@@ -232,10 +233,21 @@ class TankSchema(RecordSchema):
     inspected_on = opt(gf.FlexDate(**zh("检验日期")))
     next_inspection_due = opt(gf.FlexDate(**zh("下次检验日期")))
     last_cargo_un = opt(gf.UnNumber(**zh("上次装运介质UN号")))
+    special_provisions = gf.StringList(**zh("罐体特殊规定"))
 
     @validates_schema
     def _dates(self, data: dict[str, Any], **_: Any) -> None:
         self.date_order(data, "inspected_on", "next_inspection_due")
+
+    @validates_schema
+    def _code_of_kind(self, data: dict[str, Any], **_: Any) -> None:
+        # A portable tank is built to a UN portable-tank instruction, other tanks to an ADR code.
+        code, portable = data.get("tank_code"), data.get("kind") == "portable"
+        if code and portable != (portable_code(code) is not None):
+            raise ValidationError({"tank_code": [
+                "可移动罐柜填可移动罐柜导则（如 T11），其他罐体填罐体代码（如 LGBF） / "
+                "portable tanks take a portable-tank instruction (e.g. T11), "
+                "other tanks an ADR tank code (e.g. LGBF)"]})
 
 
 class PersonSchema(RecordSchema):

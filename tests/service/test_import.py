@@ -167,3 +167,22 @@ def test_waybill_goods_and_tank_media_cells(client: FlaskClient, auth: Any) -> N
         "packing_group": "II",
         "quantity_kg": 500.5,
     }
+
+
+def test_tank_provisions_and_portable_instructions_import(client: FlaskClient, auth: Any) -> None:
+    rows = [
+        ["罐体编号", "罐体类型", "罐体代码", "罐体特殊规定"],
+        ["TK-P1", "portable", "t11", ""],
+        ["TK-C1", "tank_container", "L4BH", "TE19；TA4"],
+    ]
+    assert _post(client, auth, "tanks", _csv(rows), "t.csv").status_code == 200
+    portable = client.get("/api/v1/tanks/TK-P1", headers=auth("admin")).json
+    container = client.get("/api/v1/tanks/TK-C1", headers=auth("admin")).json
+    assert (portable["tank_code"], portable["special_provisions"]) == ("T11", [])
+    assert (container["tank_code"], container["special_provisions"]) == ("L4BH", ["TE19", "TA4"])
+    crossed = [rows[0], ["TK-P2", "portable", "L4BH", ""], ["TK-C2", "tank_container", "T11", ""]]
+    resp = _post(client, auth, "tanks", _csv(crossed), "t.csv")
+    assert resp.status_code == 422
+    errors = {e["row"]: e["errors"] for e in resp.json["errors"]["errors"]}
+    assert set(errors) == {2, 3} and all(set(e) == {"tank_code"} for e in errors.values())
+    assert client.get("/api/v1/tanks/TK-P2", headers=auth("admin")).status_code == 404

@@ -216,7 +216,8 @@ def test_product_facts_bridge_site_catalogue_and_adr(session: Session) -> None:
     assert facts == {
         "un_number": "1017", "packing_group": None, "name": "液氯", "adr_class": "2",
         "classification_code": "2TOC", "labels": ("2.3", "5.1", "8"), "tank_codes": ("P22DH(M)",),
-        "tank_special_provisions": ("TA4", "TT9", "TT10"), "tank_vehicle": "AT",
+        "tank_special_provisions": ("TA4", "TT9", "TT10"),
+        "portable_tank_instructions": ("T50", "(M)"), "tank_vehicle": "AT",
         "highly_toxic": True, "explosive_precursor": False, "high_risk": True,
         "sds_version": "SDS-2025-3", "label_version": "LBL-7", "carriage_prohibited": False,
         "known": True,

@@ -223,3 +223,41 @@ def test_goods_the_table_lets_travel_together_pass_mixed_loading(
                                          "packing_group": "II", "quantity_kg": 20})
     body = post(client, auth, visit()).json
     assert _mixing_reasons(body) == [], body["reasons"]
+
+
+def _patch_tank(client: FlaskClient, auth: Any, **fields: Any) -> Any:
+    version = client.get("/api/v1/tanks/TK-0001", headers=auth("admin")).json["version"]
+    return client.patch("/api/v1/tanks/TK-0001", json={"version": version, **fields},
+                        headers=auth("admin"))
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [r["code"] for r in body["reasons"]]
+
+
+def test_a_portable_tank_goes_by_its_instruction(client: FlaskClient, auth: Any) -> None:
+    # Petrol (UN 1203 II) is assigned T4 in col.10; T3 has the laxer bottom openings.
+    assert _patch_tank(client, auth, kind="portable", tank_code="T3").status_code == 200
+    body = post(client, auth, visit()).json
+    assert _codes(body) == ["PORTABLE_TANK_INSTRUCTION_INSUFFICIENT"]
+    assert "罐柜 T3，UN1203 要求 T4" in body["reasons"][0]["message"]
+    assert _patch_tank(client, auth, tank_code="t 11").status_code == 200
+    body = post(client, auth, visit()).json
+    assert body["outcome"] == "ALLOW", body["reasons"]
+
+
+def test_a_tank_code_must_fit_the_kind_of_tank(client: FlaskClient, auth: Any) -> None:
+    resp = _patch_tank(client, auth, kind="portable")  # still coded LGBF
+    assert resp.status_code == 422
+    assert "portable tanks take a portable-tank instruction" in resp.json["errors"]["tank_code"][0]
+    resp = _patch_tank(client, auth, tank_code="T11")  # still atmospheric
+    assert resp.status_code == 422 and "tank_code" in resp.json["errors"]
+
+
+def test_tank_provisions_come_from_the_tank_approval_on_file(client: FlaskClient,
+                                                            auth: Any) -> None:
+    # Ammonia (UN 1005) needs TA4 on the approval of the tank that carries it.
+    assert _patch_tank(client, auth, kind="tank_container", tank_code="PxBH(M)").status_code == 200
+    assert "TANK_SPECIAL_PROVISION_UNMET" in _codes(post(client, auth, visit(un="1005")).json)
+    assert _patch_tank(client, auth, special_provisions=["TA4"]).status_code == 200
+    assert "TANK_SPECIAL_PROVISION_UNMET" not in _codes(post(client, auth, visit(un="1005")).json)
