@@ -17,6 +17,7 @@ from rules.checks.base import presented
 from rules.checks.base import product_class
 from rules.checks.base import unknown
 from rules.identifiers import IdentifierError
+from rules.identifiers import parse_tank_code
 from rules.model import CheckContext
 from rules.model import PlannedLoad
 from rules.model import ProductFacts
@@ -175,8 +176,30 @@ def _not_for_tanks(ctx: CheckContext, tank: TankFacts, product: ProductFacts) ->
     )
 
 
+def _plate_verdict(
+    ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, code: str | None
+) -> Violation | None:
+    """A gas tank carries only the gases its plate names (§8, ADR 6.8.3.5.6 [R]): the tank's
+    suitable-media list, or a pressure vessel's registered medium."""
+    if code is None or parse_tank_code(code).family != "gas":
+        return None
+    if _on_media_list(ctx, tank, load, product, False) or _registered(ctx, tank, load, product):
+        return None
+    return emit(
+        ctx,
+        "C10",
+        "TANK_MEDIUM_NOT_PERMITTED",
+        f"tank:{tank.tank_no}",
+        tank_no=tank.tank_no,
+        un=norm_un(load.un_number),
+        name=load.name or product.name,
+        where="铭牌所列气体",
+        where_en="plate list of gases",
+    )
+
+
 def _code_verdict(
-    ctx: CheckContext, tank: TankFacts, product: ProductFacts, codes: list[str]
+    ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, codes: list[str]
 ) -> Violation | None:
     """The tank's ADR code against the product's col.12 codes (§8 hierarchy)."""
     subject, un = f"tank:{tank.tank_no}", norm_un(product.un_number)
@@ -204,7 +227,7 @@ def _code_verdict(
             ctx, "C10", subject, f"罐体代码无法识别：{exc.zh}", f"unreadable tank code: {exc.en}"
         )
     if verdict.ok:
-        return None
+        return _plate_verdict(ctx, tank, load, product, verdict.satisfied_by)
     plus = verdict.reason == "plus_not_approved"
     return emit(
         ctx,
@@ -286,7 +309,7 @@ def check_c10_tank_code(ctx: CheckContext) -> list[Violation]:
         return []
     refuse_uncoded = by_kind and p["no_code"] == "refuse"
     found: list[Violation | None] = []
-    for _load, product in planned_products(ctx):
+    for load, product in planned_products(ctx):
         if tank.kind == "portable":
             found.append(_portable_verdict(ctx, tank, product, refuse_uncoded))
             continue
@@ -296,7 +319,7 @@ def check_c10_tank_code(ctx: CheckContext) -> list[Violation]:
             # (Chinese 常压罐体 with a design code) fall back to their media list (C09).
             found.append(_not_for_tanks(ctx, tank, product) if refuse_uncoded else None)
             continue
-        found.append(_code_verdict(ctx, tank, product, codes))
+        found.append(_code_verdict(ctx, tank, load, product, codes))
         found.append(_provisions_verdict(ctx, tank, product, tuple(p["tank_provisions"])))
     return [v for v in found if v is not None]
 
@@ -332,6 +355,7 @@ C10 = CheckSpec(
         "TANK_CODE_PLUS_NOT_APPROVED",
         "TANK_SPECIAL_PROVISION_UNMET",
         "PORTABLE_TANK_INSTRUCTION_INSUFFICIENT",
+        "TANK_MEDIUM_NOT_PERMITTED",
     ),
     {
         "tank_kinds": ParamSpec("str_list", TANK_KINDS, doc="tank kinds that must meet the code"),
