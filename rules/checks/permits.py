@@ -157,7 +157,18 @@ def _pass_problems(
             problems.append(role)
     if not _covers_goods(permit, load, product):
         problems.append("goods")
+    if not _same_place(permit.destination, wb.destination if wb else None):
+        problems.append("destination")
     return problems
+
+
+def _same_place(permitted: str | None, going: str | None) -> bool:
+    # One names the other at a finer level: a pass to 哈尔滨市 covers 哈尔滨市松北区. A waybill
+    # without a destination cannot show it keeps to a pass that names one.
+    wanted, actual = norm_name(permitted), norm_name(going)
+    if not wanted:
+        return True
+    return bool(actual) and (wanted in actual or actual in wanted)
 
 
 _FIELDS_ZH = {
@@ -165,6 +176,7 @@ _FIELDS_ZH = {
     "driver": "驾驶人",
     "escort": "押运人",
     "goods": "品名或数量",
+    "destination": "目的地",
     "not yet valid": "尚未生效",
 }
 
