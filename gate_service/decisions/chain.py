@@ -98,16 +98,17 @@ def lock_head(conn: Connection, site_code: str) -> Head:
 
 
 def append(
-    conn: Connection, body: dict[str, Any], columns: dict[str, Any], head: Head | None = None
+    conn: Connection, body: dict[str, Any], columns: dict[str, Any], head: Head
 ) -> DecisionRow:
     """Append a decision to its site's chain; ``body`` gets ``seq`` and ``prev_hash`` here.
 
     Returns the row as written (a transient instance: the insert is not tracked by the session).
 
-    :param head: the site's head if this transaction has already locked it with :func:`lock_head`.
+    :param head: the site's head, locked by this transaction with :func:`lock_head` (or
+        ``site_with_head``) before anything the decision depends on was read.
     """
-    if head is None or head.site_code != body["site_code"]:
-        head = lock_head(conn, body["site_code"])
+    if head.site_code != body["site_code"]:
+        raise ValueError(f"chain head of {head.site_code} given for {body['site_code']}")
     body = {**body, "seq": head.seq + 1, "prev_hash": head.hash}
     text = canonical(body)
     values = {

@@ -300,11 +300,11 @@ def record_decision(
     subject: dict[str, Any] | None = None,
     local_date: dt.date | None = None,
     extra: dict[str, Any] | None = None,
-    head: chain.Head | None = None,
+    head: chain.Head,
 ) -> m.DecisionRow:
     """Append one decision to the site's chain with its reason rows and outbox events.
 
-    :param head: the site's chain head when the caller has already locked it.
+    :param head: the site's chain head, locked by the caller's transaction.
     """
     ctx = res.ctx if res is not None else None
     local = local_date or (ctx.local_date if ctx else rules.local_date(now, site.timezone))
