@@ -176,12 +176,20 @@ def _not_for_tanks(ctx: CheckContext, tank: TankFacts, product: ProductFacts) ->
     )
 
 
+def _medium_checked_by_c09(ctx: CheckContext, tank: TankFacts) -> bool:
+    # C09 already compares the medium of these tanks; one refusal says it.
+    if ctx.profile.severity("C09") == "off":
+        return False
+    p = params(ctx, "C09")
+    return tank.kind in p["media_list_kinds"] or tank.kind in p["registered_medium_kinds"]
+
+
 def _plate_verdict(
     ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, code: str | None
 ) -> Violation | None:
     """A gas tank carries only the gases its plate names (§8, ADR 6.8.3.5.6 [R]): the tank's
     suitable-media list, or a pressure vessel's registered medium."""
-    if code is None or parse_tank_code(code).family != "gas":
+    if code is None or parse_tank_code(code).family != "gas" or _medium_checked_by_c09(ctx, tank):
         return None
     if _on_media_list(ctx, tank, load, product, False) or _registered(ctx, tank, load, product):
         return None

@@ -56,6 +56,8 @@ def test_code_fires(case: dict[str, Any]) -> None:
     decision = _decide(case)
     found = [v for v in decision.reasons + decision.warnings if v.code == case["fires"]]
     assert found, f"{case['fires']} did not fire: {_describe(decision)}"
+    if "count" in case:
+        assert len(found) == case["count"], _describe(decision)
     assert {v.severity for v in found} == {case.get("severity", "refuse")}, _describe(decision)
     expected = case.get("outcome", "ALLOW" if case.get("severity") == "warn" else "REFUSE")
     assert decision.outcome == expected, _describe(decision)
