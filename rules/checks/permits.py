@@ -163,12 +163,11 @@ def _pass_problems(
 
 
 def _same_place(permitted: str | None, going: str | None) -> bool:
-    # One names the other at a finer level: a pass to 哈尔滨市 covers 哈尔滨市松北区. A waybill
-    # without a destination cannot show it keeps to a pass that names one.
+    # The waybill names the pass's destination, perhaps more finely: a pass to 哈尔滨市 covers
+    # 哈尔滨市松北区. A vaguer waybill, or one without a destination, does not show it keeps to
+    # the pass.
     wanted, actual = norm_name(permitted), norm_name(going)
-    if not wanted:
-        return True
-    return bool(actual) and (wanted in actual or actual in wanted)
+    return not wanted or wanted in actual
 
 
 _FIELDS_ZH = {
