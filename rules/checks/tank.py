@@ -131,6 +131,28 @@ def _registered(
     )
 
 
+def _medium_not_permitted(
+    ctx: CheckContext,
+    check: str,
+    tank: TankFacts,
+    load: PlannedLoad,
+    product: ProductFacts,
+    where: str,
+    where_en: str,
+) -> Violation:
+    return emit(
+        ctx,
+        check,
+        "TANK_MEDIUM_NOT_PERMITTED",
+        f"tank:{tank.tank_no}",
+        tank_no=tank.tank_no,
+        un=norm_un(load.un_number),
+        name=load.name or product.name,
+        where=where,
+        where_en=where_en,
+    )
+
+
 def check_c09_tank_medium(ctx: CheckContext) -> list[Violation]:
     """The goods are on the tank's 适装介质列表 (or are the pressure vessel's registered medium)."""
     tank = _tank(ctx)
@@ -148,19 +170,7 @@ def check_c09_tank_medium(ctx: CheckContext) -> list[Violation]:
         else:
             continue  # tank containers and portable tanks go by tank code (C10)
         if not ok:
-            out.append(
-                emit(
-                    ctx,
-                    "C09",
-                    "TANK_MEDIUM_NOT_PERMITTED",
-                    f"tank:{tank.tank_no}",
-                    tank_no=tank.tank_no,
-                    un=norm_un(load.un_number),
-                    name=load.name or product.name,
-                    where=where,
-                    where_en=where_en,
-                )
-            )
+            out.append(_medium_not_permitted(ctx, "C09", tank, load, product, where, where_en))
     return out
 
 
@@ -193,16 +203,8 @@ def _plate_verdict(
         return None
     if _on_media_list(ctx, tank, load, product, False) or _registered(ctx, tank, load, product):
         return None
-    return emit(
-        ctx,
-        "C10",
-        "TANK_MEDIUM_NOT_PERMITTED",
-        f"tank:{tank.tank_no}",
-        tank_no=tank.tank_no,
-        un=norm_un(load.un_number),
-        name=load.name or product.name,
-        where="铭牌所列气体",
-        where_en="plate list of gases",
+    return _medium_not_permitted(
+        ctx, "C10", tank, load, product, "铭牌所列气体", "plate list of gases"
     )
 
 
