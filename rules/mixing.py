@@ -1,9 +1,11 @@
 """ADR 7.5.2.1 and 7.5.2.2: may two packages share a vehicle, by label and compatibility group.
 
 The table is a list of permissions: a pair of labels it does not permit may not travel together
-(regulations.md §6.3, "treat a blank cell as prohibited"). Cells with a footnote are permitted
-only when the footnote's condition can be read from the records; conditions that need evidence
-the records do not hold (approved separate compartments, test reports) are refusals.
+(regulations.md §6.3, "treat a blank cell as prohibited"). The 7.5.2.1 cells are checked [S]
+against a national adoption that prints the table whole; 7.5.2.2 is recalled [R]. Cells with a
+footnote are permitted only when the footnote's condition can be read from the records;
+conditions that need evidence the records do not hold (approved separate compartments, test
+reports) are refusals.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Labels that mix freely with each other (every "x" of the table outside class 1) [R].
+# Labels that mix freely with each other (every "x" of the table outside class 1) [S].
 GENERAL = frozenset({"2", "3", "4.1", "4.2", "4.3", "5.1", "5.2", "6.1", "6.2", "7", "8", "9"})
-# Self-reactive substances and organic peroxides with an explosive subsidiary label: only with
-# each other [R].
+# Self-reactive substances and organic peroxides with an explosive subsidiary label: each only
+# with its own kind [S].
 EXPLOSIVE_SUBSIDIARY = frozenset({"4.1+1", "5.2+1"})
 # Class 1 rows: among themselves the compatibility groups decide (7.5.2.2).
 EXPLOSIVE = frozenset({"1", "1.4", "1.5", "1.6"})
-# Footnote b: class 1 goods with life-saving appliances of class 9 [R].
+# Footnote b: class 1 goods with life-saving appliances of class 9 [S]; 3268 is left to c [R].
 LIFE_SAVING_APPLIANCES = frozenset({"2990", "3072"})
 # Footnote c: pyrotechnic safety devices 1.4G with electrically initiated ones of class 9 [R].
 SAFETY_DEVICES = ("0503", "3268")
@@ -110,8 +112,9 @@ def _rows_mix(a: Package, row_a: str, b: Package, row_b: str) -> bool:
         return _with_explosive(a, b, row_b)
     if row_b in EXPLOSIVE:
         return _with_explosive(b, a, row_a)
-    together = {row_a, row_b}
-    return together <= GENERAL or together <= EXPLOSIVE_SUBSIDIARY
+    if row_a in EXPLOSIVE_SUBSIDIARY or row_b in EXPLOSIVE_SUBSIDIARY:
+        return row_a == row_b
+    return row_a in GENERAL and row_b in GENERAL
 
 
 def clash(a: Package, b: Package) -> tuple[str, str] | None:

@@ -1,10 +1,11 @@
 """Portable-tank instructions (UN T-codes, Table A col.10): may a portable tank carry a substance?
 
-ADR 4.2.5.2.5 [R] lets a portable tank of another instruction stand in when it offers at least
-the same minimum test pressure, shell thickness, bottom-opening and pressure-relief provisions
-(the 4.2.5.2.6 table, T1-T22 [R]). T23 (self-reactive substances and organic peroxides), T50
-(liquefied gases) and T75 (refrigerated liquefied gases) carry substance-specific provisions, so
-only the same instruction will do.
+ADR 4.2.5.2.5 [V] lets a portable tank of another instruction stand in when it offers at least
+the same minimum test pressure, shell thickness, bottom-opening and pressure-relief provisions;
+the 4.2.5.2.6 table [V] gives those four for T1-T22, and the tests check that comparing them
+yields exactly the alternatives 4.2.5.2.5 lists. T23 (self-reactive substances and organic
+peroxides), T50 (liquefied gases) and T75 (refrigerated liquefied gases) carry
+substance-specific provisions, so only the same instruction will do.
 """
 
 from __future__ import annotations

@@ -58,6 +58,9 @@ def test_an_explosive_subsidiary_label_makes_its_own_row() -> None:
     assert package("3221", ["4.1", "1"], "4.1", "SR1").rows == {"4.1+1"}
     assert package("3101", ["5.2", "1", "8"], "5.2", "P1").rows == {"5.2+1", "8"}
     assert clash(package("3221", ["4.1", "1"], "4.1", None), other("1203", "3")) == ("4.1+1", "3")
+    peroxide = package("3101", ["5.2", "1"], "5.2", "P1")
+    assert clash(package("3221", ["4.1", "1"], "4.1", None), peroxide) == ("4.1+1", "5.2+1")
+    assert clash(peroxide, package("3102", ["5.2", "1"], "5.2", "P1")) is None
 
 
 @pytest.mark.parametrize("row", sorted(GENERAL - {"9"}))

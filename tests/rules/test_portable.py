@@ -26,8 +26,31 @@ def test_standing_in_is_transitive(a: str, b: str, c: str) -> None:
         assert portable_satisfies(a, c)
 
 
-def test_t1_is_met_by_every_general_instruction() -> None:
-    assert all(portable_satisfies("T1", code) for code in INSTRUCTIONS)
+# ADR 4.2.5.2.5: the instructions also permitted for each one, as the regulation lists them.
+ALSO_PERMITTED = {
+    "T1": "T2-T22", "T2": "T4 T5 T7-T22", "T3": "T4-T22", "T4": "T5 T7-T22",
+    "T5": "T10 T14 T19 T20 T22", "T6": "T7-T22", "T7": "T8-T22",
+    "T8": "T9 T10 T13 T14 T19-T22", "T9": "T10 T13 T14 T19-T22", "T10": "T14 T19 T20 T22",
+    "T11": "T12-T22", "T12": "T14 T16 T18 T19 T20 T22", "T13": "T14 T19-T22",
+    "T14": "T19 T20 T22", "T15": "T16-T22", "T16": "T18 T19 T20 T22", "T17": "T18-T22",
+    "T18": "T19 T20 T22", "T19": "T20 T22", "T20": "T22", "T21": "T22", "T22": "",
+}
+
+
+def _expand(listed: str) -> set[str]:
+    out: set[str] = set()
+    for part in listed.split():
+        first, _, last = part.partition("-")
+        low, high = int(first[1:]), int((last or first)[1:])
+        out |= {f"T{n}" for n in range(low, high + 1)}
+    return out
+
+
+@pytest.mark.parametrize("required", sorted(ALSO_PERMITTED, key=lambda c: int(c[1:])))
+def test_the_order_gives_exactly_the_listed_alternatives(required: str) -> None:
+    allowed = {code for code in INSTRUCTIONS if code != required
+               and portable_satisfies(required, code)}
+    assert allowed == _expand(ALSO_PERMITTED[required])
 
 
 @pytest.mark.parametrize(("required", "offered", "ok"), [
