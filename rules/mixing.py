@@ -1,11 +1,11 @@
 """ADR 7.5.2.1 and 7.5.2.2: may two packages share a vehicle, by label and compatibility group.
 
 The table is a list of permissions: a pair of labels it does not permit may not travel together
-(regulations.md §6.3, "treat a blank cell as prohibited"). The 7.5.2.1 cells are checked [S]
-against a national adoption that prints the table whole; 7.5.2.2 is recalled [R]. Cells with a
-footnote are permitted only when the footnote's condition can be read from the records;
-conditions that need evidence the records do not hold (approved separate compartments, test
-reports) are refusals.
+(regulations.md §6.3, "treat a blank cell as prohibited"). The 7.5.2.1 cells follow the ADR
+2013 text as a government publishes it [V]; 7.5.2.2 is recalled [R]. Cells with a footnote are
+permitted only when the footnote's condition can be read from the records; conditions that need
+evidence the records do not hold (approved separate compartments, test reports, blasting
+explosives with nitrates treated as one explosive load under footnote d) are refusals.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Labels that mix freely with each other (every "x" of the table outside class 1) [S].
+# Labels that mix freely with each other (every "x" of the table outside class 1) [V].
 GENERAL = frozenset({"2", "3", "4.1", "4.2", "4.3", "5.1", "5.2", "6.1", "6.2", "7", "8", "9"})
-# Self-reactive substances and organic peroxides with an explosive subsidiary label: each only
-# with its own kind [S].
+# Self-reactive substances and organic peroxides with an explosive subsidiary label: each with
+# its own kind, and 5.2+1 also with other organic peroxides [V].
 EXPLOSIVE_SUBSIDIARY = frozenset({"4.1+1", "5.2+1"})
-# Class 1 rows: among themselves the compatibility groups decide (7.5.2.2).
+SUBSIDIARY_ALSO = frozenset({frozenset({"5.2", "5.2+1"})})
+# Class 1 rows. Two packages of class 1 go by their compatibility groups alone (7.5.2.2),
+# whatever other labels they bear (7.5.2.1 note 2) [V].
 EXPLOSIVE = frozenset({"1", "1.4", "1.5", "1.6"})
-# Footnote b: class 1 goods with life-saving appliances of class 9 [S]; 3268 is left to c [R].
+# Footnote b: class 1 goods with life-saving appliances of class 9 [V]; 3268 is left to c [R].
 LIFE_SAVING_APPLIANCES = frozenset({"2990", "3072"})
 # Footnote c: pyrotechnic safety devices 1.4G with electrically initiated ones of class 9 [R].
 SAFETY_DEVICES = ("0503", "3268")
@@ -45,6 +47,7 @@ class Package:
     rows: frozenset[str]
     code: str | None = None  # class 1: the classification code, "1.4S"
     labels: frozenset[str] = frozenset()
+    class_1: bool = False
 
     @property
     def group(self) -> str | None:
@@ -79,7 +82,7 @@ def package(
         rows.add(f"{cls}+1")
     code = (classification_code or "").strip().upper()
     known = cls.startswith("1") and _CLASSIFICATION.fullmatch(code)
-    return Package(un_number, frozenset(rows), code if known else None, written)
+    return Package(un_number, frozenset(rows), code if known else None, written, cls[:1] == "1")
 
 
 def _groups_mix(a: Package, b: Package) -> bool:
@@ -113,12 +116,18 @@ def _rows_mix(a: Package, row_a: str, b: Package, row_b: str) -> bool:
     if row_b in EXPLOSIVE:
         return _with_explosive(b, a, row_a)
     if row_a in EXPLOSIVE_SUBSIDIARY or row_b in EXPLOSIVE_SUBSIDIARY:
-        return row_a == row_b
+        return row_a == row_b or frozenset({row_a, row_b}) in SUBSIDIARY_ALSO
     return row_a in GENERAL and row_b in GENERAL
+
+
+def _class_1_row(p: Package) -> str:
+    return p.shown(min(p.rows & EXPLOSIVE, default="1"))
 
 
 def clash(a: Package, b: Package) -> tuple[str, str] | None:
     """The first pair of rows (as shown) the table does not permit together, or None."""
+    if a.class_1 and b.class_1:
+        return None if _groups_mix(a, b) else (_class_1_row(a), _class_1_row(b))
     for row_a in sorted(a.rows):
         for row_b in sorted(b.rows):
             if not _rows_mix(a, row_a, b, row_b):

@@ -60,7 +60,18 @@ def test_an_explosive_subsidiary_label_makes_its_own_row() -> None:
     assert clash(package("3221", ["4.1", "1"], "4.1", None), other("1203", "3")) == ("4.1+1", "3")
     peroxide = package("3101", ["5.2", "1"], "5.2", "P1")
     assert clash(package("3221", ["4.1", "1"], "4.1", None), peroxide) == ("4.1+1", "5.2+1")
+    assert clash(package("3222", ["4.1", "1"], "4.1", None), other("3221", "4.1")) == (
+        "4.1+1", "4.1")
     assert clash(peroxide, package("3102", ["5.2", "1"], "5.2", "P1")) is None
+    assert clash(peroxide, other("3105", "5.2")) is None  # 5.2+1 with other organic peroxides
+    assert clash(peroxide, other("3105", "5.2", "8")) == ("5.2+1", "8")
+
+
+def test_two_class_1_packages_go_by_group_whatever_their_other_labels() -> None:
+    toxic = package("0077", ["1", "6.1"], "1", "1.3C")
+    assert clash(toxic, package("0081", ["1"], "1", "1.1D")) is None
+    assert clash(toxic, package("0129", ["1"], "1", "1.1A")) == ("1.3C", "1.1A")
+    assert clash(toxic, other("1203", "3")) == ("1.3C", "3")
 
 
 @pytest.mark.parametrize("row", sorted(GENERAL - {"9"}))
