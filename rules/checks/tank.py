@@ -197,8 +197,8 @@ def _medium_checked_by_c09(ctx: CheckContext, tank: TankFacts) -> bool:
 def _plate_verdict(
     ctx: CheckContext, tank: TankFacts, load: PlannedLoad, product: ProductFacts, code: str | None
 ) -> Violation | None:
-    """A gas tank carries only the gases its plate names (§8, ADR 6.8.3.5.6 [R]): the tank's
-    suitable-media list, or a pressure vessel's registered medium."""
+    """A gas tank carries only the gases its approval and plate name (§8; ADR 6.8.2.3.2 [V],
+    6.8.3.5.6 [R]): the tank's suitable-media list, or a pressure vessel's registered medium."""
     if code is None or parse_tank_code(code).family != "gas" or _medium_checked_by_c09(ctx, tank):
         return None
     if _on_media_list(ctx, tank, load, product, False) or _registered(ctx, tank, load, product):
@@ -379,7 +379,7 @@ C10 = CheckSpec(
         "tank_provisions": ParamSpec(
             "str_list",
             ("TC", "TE", "TA"),
-            doc="kinds of col.13 provision the tank's type approval must list (ADR 6.8.2.3.1)",
+            doc="kinds of col.13 provision the tank's type approval must list (ADR 6.8.2.3.2)",
         ),
     },
 )
