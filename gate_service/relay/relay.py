@@ -295,8 +295,10 @@ class Relay:
             self._held = {g: until for g, until in self._held.items() if until > now}
             claimed = set(self._claimed)
             careful = set(self._strikes)  # refused lately: one row in flight at a time
-            # A careful gate with a row still claimed waits for it, or the order could break.
-            held = set(self._held) | (careful & set(self._claimed.values()))
+            held = set(self._held)
+            if careful:
+                # A careful gate with a row still claimed waits for it, or the order could break.
+                held |= careful & set(self._claimed.values())
         if room <= 0 or self._client is None:
             return 0
         with self.sessions() as session:
@@ -397,10 +399,9 @@ class Relay:
         with self._lock:
             for ack in acked:
                 self._claimed.pop(ack.id, None)
+                self._strikes.pop(ack.gate, None)
             for row in refused:
                 self._claimed.pop(row.id, None)
-            for ack in acked:
-                self._strikes.pop(ack.gate, None)
             self._published += len(acked)
             self._refusals += len(refused)
             self._recent.append((time.monotonic(), len(acked)))
